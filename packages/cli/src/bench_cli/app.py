@@ -1,0 +1,40 @@
+"""The `bench` command line: every command calls the same Python API a notebook would."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from bench_cli.commands import ls, query
+from bench_cli.commands.demo import demo_command
+from bench_cli.commands.extract import extract_command
+from bench_cli.commands.report import report_command
+from bench_cli.commands.tune import train_command, tune_command
+from bench_cli.console import err_console
+from bench_core import BenchError
+
+app = typer.Typer(
+    name="bench",
+    help="Embedding store and probe trainer for frozen audio encoders (Unmute the Patch Tokens).",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+)
+app.command("extract")(extract_command)
+app.command("tune")(tune_command)
+app.command("train")(train_command)
+app.command("report")(report_command)
+app.command("demo")(demo_command)
+app.add_typer(ls.app, name="ls")
+app.add_typer(query.app, name="query")
+
+
+def main() -> None:
+    """Entry point: user errors are printed as one clear message, without a traceback."""
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    try:
+        app()
+    except BenchError as error:
+        err_console.print(f"[bold red]error:[/] {error}")
+        raise SystemExit(2) from None

@@ -1,0 +1,124 @@
+"""`bench tune` and `bench train`: probe training on stored token maps."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bench_cli.console import AddressOption, ProgressTracker, StoreOption, console
+from bench_probes import (
+    ProbeData,
+    TrainSettings,
+    list_poolings,
+    load_pooling_config,
+    load_search_config,
+    train_probe,
+    tune_pooling,
+)
+from bench_probes.search import TuneOutcome, make_run_record
+from bench_store import TokenStore
+
+
+def tune_command(
+    pooling: Annotated[str, typer.Option(help="Pooling name, or 'all' (bench ls poolings).")],
+    dataset: Annotated[str, typer.Option(help="Dataset of the embedding set.")],
+    backbone: Annotated[str, typer.Option(help="Backbone of the embedding set.")],
+    trials: Annotated[
+        int | None, typer.Option(help="Search trials (default: the search config's).")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs per trial.")] = None,
+    seeds: Annotated[int | None, typer.Option(help="Seeds of the final re-runs.")] = None,
+    experiment: Annotated[
+        str, typer.Option(help="Experiment name the runs are stored under.")
+    ] = "default",
+    layer: Annotated[
+        int | None, typer.Option(help="Stored encoder layer to probe (default: last).")
+    ] = None,
+    store: StoreOption = None,
+    address: AddressOption = None,
+) -> None:
+    """Search learning rate and weight decay (Sobol, then TPE, with ASHA early stopping), re-train
+    the best configuration over several seeds, and store every run."""
+    token_store = TokenStore(store)
+    embedding_set = token_store.latest_set(dataset, backbone)
+    names = list_poolings() if pooling == "all" else [pooling]
+    outcomes = []
+    for name in names:
+        config = load_pooling_config(name)
+        search = load_search_config(config.search)
+        overrides = {
+            k: v for k, v in {"trials": trials, "epochs": epochs, "final_seeds": seeds}.items() if v
+        }
+        if overrides.get("trials"):
+            overrides["startup_trials"] = min(search.startup_trials, overrides["trials"])
+        if overrides.get("epochs"):
+            overrides["grace_epochs"] = min(search.grace_epochs, overrides["epochs"])
+        search = search.model_copy(update=overrides)
+        with ProgressTracker(f"{name} on {embedding_set.name}", "trials") as on_trial:
+            outcome = tune_pooling(
+                token_store,
+                embedding_set,
+                config,
+                search,
+                experiment=experiment,
+                layer=layer,
+                address=address,
+                on_trial=on_trial,
+            )
+        outcomes.append(outcome)
+        print_outcome(outcome)
+
+
+def print_outcome(outcome: TuneOutcome) -> None:
+    hp = outcome.best_hparams
+    console.print(
+        f"[bold]{outcome.pooling}[/]: best lr {hp['lr']:.2e}, wd {hp['weight_decay']:.1e}; "
+        f"test {100 * outcome.test_mean:.2f} ± {100 * outcome.test_sd:.2f} "
+        f"over {len(outcome.finals)} seeds ({len(outcome.trials)} trials)"
+    )
+
+
+def train_command(
+    pooling: Annotated[str, typer.Option(help="Pooling name (bench ls poolings).")],
+    dataset: Annotated[str, typer.Option(help="Dataset of the embedding set.")],
+    backbone: Annotated[str, typer.Option(help="Backbone of the embedding set.")],
+    lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-3,
+    wd: Annotated[float, typer.Option(help="Weight decay.")] = 1e-4,
+    epochs: Annotated[int, typer.Option(help="Epochs.")] = 30,
+    batch_size: Annotated[int, typer.Option(help="Batch size.")] = 128,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    layer: Annotated[
+        int | None, typer.Option(help="Stored encoder layer to probe (default: last).")
+    ] = None,
+    experiment: Annotated[
+        str, typer.Option(help="Experiment name the run is stored under.")
+    ] = "default",
+    store: StoreOption = None,
+) -> None:
+    """Train one probe configuration and store the run."""
+    token_store = TokenStore(store)
+    embedding_set = token_store.latest_set(dataset, backbone)
+    config = load_pooling_config(pooling)
+    settings = TrainSettings(
+        lr=lr, weight_decay=wd, epochs=epochs, batch_size=batch_size, seed=seed
+    )
+    data = ProbeData.from_set(embedding_set, layer)
+    result = train_probe(data, config.head, config.params, settings)
+    record = make_run_record(
+        "train",
+        experiment,
+        embedding_set,
+        config,
+        settings,
+        result.valid,
+        result.test,
+        result.epochs_run,
+        result.seconds,
+    )
+    token_store.add_runs([record])
+    test = "-" if result.test is None else f"{100 * result.test['score']:.2f}"
+    console.print(
+        f"[bold]{pooling}[/] on {embedding_set.name}: valid {100 * result.valid['score']:.2f} "
+        f"(best epoch {result.best_epoch + 1}), test {test}, {result.seconds:.1f} s"
+    )

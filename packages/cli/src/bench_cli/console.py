@@ -1,0 +1,74 @@
+"""One console, one progress style and shared option types for every command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+console = Console()
+err_console = Console(stderr=True)
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="BENCH_STORE",
+        help="Store URI: a directory or an object-store URI (s3://...). Default: ~/.cache/bench/store.",
+    ),
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        envvar="RAY_ADDRESS",
+        help="Ray cluster to run on (e.g. ray://head:10001). Default: a local Ray runtime.",
+    ),
+]
+
+
+class ProgressTracker:
+    """A rich progress bar with throughput and ETA, fed by `(done, total)` callbacks.
+
+    The bar appears on the first update, so a command that fails while validating its inputs shows
+    only its error message.
+    """
+
+    def __init__(self, description: str, unit: str) -> None:
+        self.unit = unit
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(f"{{task.fields[rate]}} {unit}/s"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self._task = self._progress.add_task(description, total=None, rate="-")
+        self._started = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self._started:
+            self._progress.start()
+            self._started = True
+        elapsed = self._progress.tasks[self._task].elapsed or 0.0
+        rate = f"{done / elapsed:.2f}" if elapsed > 0 else "-"
+        self._progress.update(self._task, completed=done, total=total, rate=rate)
+
+    def __enter__(self) -> ProgressTracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._started:
+            self._progress.stop()

@@ -1,0 +1,40 @@
+"""Frozen audio encoders: registry, front-ends, and official checkpoint converters."""
+
+from bench_encoders.base import AudioEncoder, EncoderInfo, EncoderOutput
+from bench_encoders.checkpoints import CheckpointError, load_state_dict
+from bench_encoders.eat import EAT_PRESETS, EATEncoder, eat_checkpoint_filter_fn
+from bench_encoders.registry import (
+    Architecture,
+    BackboneConfig,
+    Weights,
+    create_encoder,
+    get_arch,
+    list_backbones,
+    load_backbone_config,
+    register_arch,
+)
+
+register_arch(
+    Architecture(
+        name="eat",
+        build=lambda name, preset: EATEncoder(name, preset, EAT_PRESETS[preset]),
+        checkpoint_filter_fn=eat_checkpoint_filter_fn,
+        presets=tuple(EAT_PRESETS),
+    )
+)
+
+__all__ = [
+    "Architecture",
+    "AudioEncoder",
+    "BackboneConfig",
+    "CheckpointError",
+    "EncoderInfo",
+    "EncoderOutput",
+    "Weights",
+    "create_encoder",
+    "get_arch",
+    "list_backbones",
+    "load_backbone_config",
+    "load_state_dict",
+    "register_arch",
+]

@@ -1,0 +1,140 @@
+"""The encoder interface: waveforms in, a (time x freq) token map per selected layer out.
+
+Every backbone implements `encode_window` for one window of front-end features; `AudioEncoder`
+adds what all of them share: the front-end, long-input chunking (split into windows, concatenate
+token maps along time, average the cls, as the paper does), layer selection, and the mean-of-tokens
+stand-in for backbones without a cls token.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from bench_encoders.frontends import KaldiFbank
+
+
+@dataclass(frozen=True)
+class EncoderInfo:
+    """What a user (and the store) needs to know about a backbone's token map."""
+
+    name: str
+    arch: str
+    preset: str
+    sample_rate: int
+    embed_dim: int
+    num_layers: int
+    freq_tokens: int
+    frames_per_token: int
+    window_frames: int
+    has_cls: bool
+
+
+@dataclass(frozen=True)
+class EncoderOutput:
+    """tokens (B, L, T, F, D) for L selected layers; mask (B, T) marks valid time steps;
+    cls (B, L, D) is the backbone's cls token, or the masked mean of the tokens if it has none."""
+
+    tokens: Tensor
+    mask: Tensor
+    cls: Tensor
+
+    def valid_tokens(self) -> Tensor:
+        """Number of valid tokens per clip (B,)."""
+        return self.mask.sum(dim=1) * self.tokens.shape[3]
+
+
+@dataclass(frozen=True)
+class WindowOutput:
+    tokens: Tensor  # (B, L, T, F, D)
+    time_valid: Tensor  # (B, T) bool
+    cls: Tensor | None  # (B, L, D)
+
+
+class AudioEncoder(nn.Module, ABC):
+    """A frozen audio backbone with its front-end."""
+
+    info: EncoderInfo
+    frontend: KaldiFbank
+
+    @abstractmethod
+    def encode_window(
+        self, features: Tensor, frames: Tensor, layers: Sequence[int]
+    ) -> WindowOutput:
+        """Encode features (B, frames<=window, mels) with true frame counts (B,)."""
+
+    def resolve_layers(self, layers: Sequence[int] | None) -> list[int]:
+        """0-based block indices; negative counts from the end; default: the last layer."""
+        n = self.info.num_layers
+        chosen = [-1] if not layers else list(layers)
+        resolved = []
+        for layer in chosen:
+            index = layer + n if layer < 0 else layer
+            if not 0 <= index < n:
+                raise ValueError(f"layer {layer} out of range for {n} layers")
+            resolved.append(index)
+        return resolved
+
+    def forward(
+        self, waves: Tensor, lengths: Tensor, layers: Sequence[int] | None = None
+    ) -> EncoderOutput:
+        """waves (B, S) zero-padded at the end, lengths (B,) in samples."""
+        layer_ids = self.resolve_layers(layers)
+        features, frames = self.frontend(waves, lengths)
+        window = self.info.window_frames
+        if int(frames.max()) <= window:
+            out = self.encode_window(features, frames, layer_ids)
+            return self._finish(out.tokens, out.time_valid, out.cls)
+        return self._encode_chunked(features, frames, layer_ids)
+
+    def _encode_chunked(self, features: Tensor, frames: Tensor, layers: list[int]) -> EncoderOutput:
+        window = self.info.window_frames
+        pieces, counts, owner = [], [], []
+        for i, n in enumerate(frames.tolist()):
+            for start in range(0, n, window):
+                pieces.append(features[i, start : start + window])
+                counts.append(min(window, n - start))
+                owner.append(i)
+        batch = features.new_full((len(pieces), window, features.shape[2]), self.frontend.pad_value)
+        for j, piece in enumerate(pieces):
+            batch[j, : piece.shape[0]] = piece
+        out = self.encode_window(batch, torch.tensor(counts, device=features.device), layers)
+        per_clip_tokens, per_clip_valid, per_clip_cls = [], [], []
+        for i in range(features.shape[0]):
+            idx = [j for j, o in enumerate(owner) if o == i]
+            steps = [int(out.time_valid[j].sum()) for j in idx]
+            per_clip_tokens.append(
+                torch.cat([out.tokens[j, :, :s] for j, s in zip(idx, steps, strict=True)], dim=1)
+            )
+            per_clip_valid.append(sum(steps))
+            if out.cls is not None:
+                per_clip_cls.append(out.cls[idx].mean(dim=0))
+        total = max(per_clip_valid)
+        b, n_layers = features.shape[0], len(layers)
+        _, _, _, f, d = out.tokens.shape
+        tokens = out.tokens.new_zeros((b, n_layers, total, f, d))
+        mask = torch.zeros((b, total), dtype=torch.bool, device=features.device)
+        for i, (tok, steps) in enumerate(zip(per_clip_tokens, per_clip_valid, strict=True)):
+            tokens[i, :, :steps] = tok
+            mask[i, :steps] = True
+        cls = torch.stack(per_clip_cls) if per_clip_cls else None
+        return self._finish(tokens, mask, cls)
+
+    @staticmethod
+    def _finish(tokens: Tensor, mask: Tensor, cls: Tensor | None) -> EncoderOutput:
+        if cls is None:
+            weights = mask[:, None, :, None, None].to(tokens.dtype)
+            count = weights.sum(dim=(2, 3, 4)).clamp_min(1) * tokens.shape[3]
+            cls = (tokens * weights).sum(dim=(2, 3)) / count[..., None]
+        return EncoderOutput(tokens=tokens, mask=mask, cls=cls)
+
+    def token_steps(self, frames: int) -> int:
+        """Time tokens produced for a clip of `frames` front-end frames (chunking included)."""
+        window, per = self.info.window_frames, self.info.frames_per_token
+        full, rest = divmod(frames, window)
+        return full * math.ceil(window / per) + math.ceil(rest / per)

@@ -1,0 +1,72 @@
+"""Transformer building blocks shared by the ViT-style audio backbones."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention with a fused qkv projection (timm / data2vec parameter names)."""
+
+    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: Tensor, key_valid: Tensor | None = None) -> Tensor:
+        """`key_valid` (B, N) bool: padded keys are excluded from every query's softmax."""
+        b, n, c = x.shape
+        qkv = (
+            self.qkv(x).reshape(b, n, 3, self.num_heads, c // self.num_heads).permute(2, 0, 3, 1, 4)
+        )
+        mask = None if key_valid is None else key_valid[:, None, None, :]
+        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=mask)
+        return self.proj(out.transpose(1, 2).reshape(b, n, c))
+
+
+class Mlp(nn.Module):
+    def __init__(self, dim: int, hidden: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class PostNormBlock(nn.Module):
+    """data2vec 2.0 block with `layer_norm_first=False` (EAT, SSLAM): norms after each residual."""
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float, eps: float) -> None:
+        super().__init__()
+        self.attn = Attention(dim, num_heads)
+        self.norm1 = nn.LayerNorm(dim, eps=eps)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio))
+        self.norm2 = nn.LayerNorm(dim, eps=eps)
+
+    def forward(self, x: Tensor, key_valid: Tensor | None = None) -> Tensor:
+        x = self.norm1(x + self.attn(x, key_valid))
+        return self.norm2(x + self.mlp(x))
+
+
+def sincos_2d(dim: int, rows: int, cols: int) -> Tensor:
+    """Fixed 2-D sin-cos position table (rows*cols, dim), row-major like the patch sequence.
+
+    MAE convention: the first half of the channels encodes the column index, the second half the
+    row index; each half is [sin | cos] over frequencies 1 / 10000^(2i/d).
+    """
+    if dim % 4:
+        raise ValueError("sin-cos position embedding needs dim divisible by 4")
+
+    def one_axis(d: int, pos: Tensor) -> Tensor:
+        omega = 1.0 / 10000 ** (torch.arange(d // 2, dtype=torch.float64) / (d / 2))
+        angles = pos.to(torch.float64)[:, None] * omega[None]
+        return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+    r, c = torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij")
+    table = torch.cat([one_axis(dim // 2, c.flatten()), one_axis(dim // 2, r.flatten())], dim=1)
+    return table.float()

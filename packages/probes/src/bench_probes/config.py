@@ -1,0 +1,57 @@
+"""Typed configs of poolings (configs/poolings) and search spaces (configs/search)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, PositiveInt, model_validator
+
+from bench_core import Config, list_configs, load_named_config
+
+
+class PoolingConfig(Config):
+    name: str
+    head: str
+    description: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    search: str = "default"
+
+
+class Range(Config):
+    low: float = Field(gt=0)
+    high: float = Field(gt=0)
+    log: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        return self
+
+
+class SearchConfig(Config):
+    """A search over learning rate and weight decay, as the paper runs per (backbone, dataset, probe):
+    quasi-random (Sobol) start, then TPE; successive-halving (ASHA) stops weak trials early."""
+
+    name: str
+    lr: Range
+    weight_decay: Range
+    trials: PositiveInt = 50
+    startup_trials: PositiveInt = 25
+    epochs: PositiveInt = 30
+    batch_size: PositiveInt = 128
+    grace_epochs: PositiveInt = 5
+    reduction_factor: float = Field(default=3.0, gt=1)
+    final_seeds: PositiveInt = 3
+
+
+def load_pooling_config(name: str) -> PoolingConfig:
+    return load_named_config("poolings", name, PoolingConfig)
+
+
+def load_search_config(name: str) -> SearchConfig:
+    return load_named_config("search", name, SearchConfig)
+
+
+def list_poolings() -> list[str]:
+    return list_configs("poolings")

@@ -1,0 +1,71 @@
+"""protobin, the paper's method: binary class-agnostic prototypes scored against every token.
+
+K = J * C prototypes p~ in R^D are trained; each forward pass uses p = sign(p~) in {-1, +1}^D with
+sign(0) = +1 and a straight-through gradient (d p / d p~ = identity). Each prototype's cosine
+similarity to every valid token is max-pooled over (t, f), and Linear(K -> C) maps the K scores to
+class logits. Parameters: K*D + K*C + C. No orthogonality loss; the cls token is unused.
+
+Because every binary prototype has the same norm (sqrt(D)), a trained head can be stored as packed
+bits (1 bit per value, 32x smaller than fp32) and evaluated from them exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from bench_probes.heads.base import PoolingHead, token_mask
+
+
+def binarize_ste(weights: Tensor) -> Tensor:
+    """sign(w) with sign(0) = +1 in the forward pass, identity gradient in the backward pass."""
+    hard = torch.where(weights >= 0, 1.0, -1.0).to(weights.dtype)
+    return weights + (hard - weights).detach()
+
+
+class ProtoBinHead(PoolingHead):
+    name = "protobin"
+
+    def __init__(
+        self,
+        dim: int,
+        num_classes: int,
+        freq_tokens: int,
+        prototypes_per_class: int = 20,
+        decay_prototypes: bool = False,
+    ) -> None:
+        super().__init__(dim, num_classes, freq_tokens)
+        self.num_prototypes = prototypes_per_class * num_classes
+        self.decay_prototypes = decay_prototypes
+        self.prototypes = nn.Parameter(torch.randn(self.num_prototypes, dim) * 0.02)
+        self.classifier = nn.Linear(self.num_prototypes, num_classes)
+
+    def no_weight_decay(self) -> set[str]:
+        return set() if self.decay_prototypes else {"prototypes"}
+
+    def scores(self, tokens: Tensor, mask: Tensor, prototypes: Tensor) -> Tensor:
+        """Max over valid tokens of cos(prototype, token): (B, K)."""
+        z = F.normalize(tokens.flatten(1, 2), dim=-1)
+        sim = z @ F.normalize(prototypes, dim=-1).t()
+        sim = sim.masked_fill(~token_mask(tokens, mask)[:, :, None], float("-inf"))
+        return sim.amax(dim=1)
+
+    def forward(self, tokens: Tensor, mask: Tensor, cls: Tensor) -> Tensor:
+        return self.classifier(self.scores(tokens, mask, binarize_ste(self.prototypes)))
+
+    def packed_prototypes(self) -> np.ndarray:
+        """The binary prototypes as bits (K, ceil(D / 8)) uint8; bit 1 = +1."""
+        bits = (self.prototypes.detach().cpu() >= 0).numpy()
+        return np.packbits(bits, axis=1)
+
+    @staticmethod
+    def unpack_prototypes(packed: np.ndarray, dim: int) -> Tensor:
+        bits = np.unpackbits(packed, axis=1, count=dim).astype(np.float32)
+        return torch.from_numpy(bits * 2.0 - 1.0)
+
+    def forward_packed(self, tokens: Tensor, mask: Tensor, packed: np.ndarray) -> Tensor:
+        """Logits computed from exported packed bits (equal to `forward` of the trained head)."""
+        prototypes = self.unpack_prototypes(packed, self.dim).to(tokens.device, tokens.dtype)
+        return self.classifier(self.scores(tokens, mask, prototypes))

@@ -1,0 +1,21 @@
+"""The bench token store (LanceDB): embedding sets, failures and results. No torch import here."""
+
+from bench_store.codecs import TokenDType
+from bench_store.embeddings import ClipTokens, EmbeddingSet, SetInfo, TokenBatch
+from bench_store.identity import identity_hash, table_name
+from bench_store.results import ResultSummary, RunRecord, summarize_runs
+from bench_store.store import TokenStore
+
+__all__ = [
+    "ClipTokens",
+    "EmbeddingSet",
+    "ResultSummary",
+    "RunRecord",
+    "SetInfo",
+    "TokenBatch",
+    "TokenDType",
+    "TokenStore",
+    "identity_hash",
+    "summarize_runs",
+    "table_name",
+]
