@@ -3,7 +3,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test lint format demo lock clean
+.PHONY: setup test lint format demo bench lock clean
 
 setup:
 	@bash tools/setup_env.sh
@@ -21,6 +21,9 @@ format: setup
 
 demo: setup
 	$(BIN)/bench demo
+
+bench: setup
+	$(BIN)/python tools/benchmarks/run.py $(BENCH)
 
 lock:
 	bash tools/lock.sh
