@@ -7,11 +7,14 @@ tested against the real layout rather than their own output.
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import types
 from pathlib import Path
 
 import torch
+from safetensors.torch import save_file
 from torch import Tensor
 
 
@@ -38,20 +41,26 @@ def save_with_foreign_class(obj: dict, path: Path) -> None:
     sys.modules.pop("omegaconf", None)
 
 
-def eat_fairseq_state(own: dict[str, Tensor], finetuned: bool = False) -> dict[str, Tensor]:
-    renames = {
-        "patch_embed.": "modality_encoders.IMAGE.local_encoder.proj.",
-        "pos_embed": "modality_encoders.IMAGE.fixed_positional_encoder.positions",
-        "cls_token": "modality_encoders.IMAGE.extra_tokens",
-        "pre_norm.": "modality_encoders.IMAGE.context_encoder.norm.",
-    }
+def renamed(own: dict[str, Tensor], renames: dict[str, str], prefix: str = "") -> dict[str, Tensor]:
+    """Our keys to official ones: first matching prefix in `renames`, then `prefix` on all."""
     state: dict[str, Tensor] = {}
     for key, value in own.items():
         for ours, theirs in renames.items():
             if key.startswith(ours):
                 key = theirs + key[len(ours) :]
                 break
-        state[key] = value.clone()
+        state[prefix + key] = value.clone()
+    return state
+
+
+def eat_fairseq_state(own: dict[str, Tensor], finetuned: bool = False) -> dict[str, Tensor]:
+    renames = {
+        "patch_embed.proj.": "modality_encoders.IMAGE.local_encoder.proj.",
+        "pos_embed": "modality_encoders.IMAGE.fixed_positional_encoder.positions",
+        "cls_token": "modality_encoders.IMAGE.extra_tokens",
+        "pre_norm.": "modality_encoders.IMAGE.context_encoder.norm.",
+    }
+    state = renamed(own, renames)
     dim = own["cls_token"].shape[-1]
     if finetuned:  # MaeImageClassificationModel: encoder under `model.`, plus its head
         state = {f"model.{k}": v for k, v in state.items()}
@@ -75,4 +84,94 @@ def write_eat_fairseq(own: dict[str, Tensor], path: Path, finetuned: bool = Fals
         "extra_state": {"epoch": 30, "previous_best": 0.0},
     }
     save_with_foreign_class(checkpoint, path)
+    return path
+
+
+def write_eat_hf(own: dict[str, Tensor], folder: Path, finetuned: bool = False) -> Path:
+    """A Hugging Face EAT model folder (worstchan/EAT-*, ta012/SSLAM_*): `EATModel.model = EAT`, so
+    every key sits under `model.`; config.json as the remote code's EATConfig writes it."""
+    renames = {
+        "patch_embed.proj.": "local_encoder.proj.",
+        "pos_embed": "fixed_positional_encoder.positions",
+        "cls_token": "extra_tokens",
+    }
+    state = renamed(own, renames, prefix="model.")
+    dim = own["cls_token"].shape[-1]
+    if finetuned:
+        state["model.fc_norm.weight"] = torch.ones(dim)
+        state["model.fc_norm.bias"] = torch.zeros(dim)
+        state["model.head.weight"] = torch.zeros(527, dim)
+        state["model.head.bias"] = torch.zeros(527)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in state.items()}, str(folder / "model.safetensors"))
+    config = {
+        "architectures": ["EATModel"],
+        "auto_map": {
+            "AutoConfig": "configuration_eat.EATConfig",
+            "AutoModel": "modeling_eat.EATModel",
+        },
+        "model_type": "eat",
+        "embed_dim": dim,
+        "depth": sum(1 for k in own if k.endswith("norm1.weight")),
+        "model_variant": "finetune" if finetuned else "pretrain",
+        "max_length": own["pos_embed"].shape[1] // 8,
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def audiomae_state(own: dict[str, Tensor]) -> dict[str, Tensor]:
+    """MaskedAutoencoderViT: the encoder under timm names (ours), plus the MAE decoder."""
+    state = renamed(own, {})
+    dim, dec = own["cls_token"].shape[-1], 32
+    state["mask_token"] = torch.zeros(1, 1, dec)
+    state["decoder_embed.weight"] = torch.zeros(dec, dim)
+    state["decoder_embed.bias"] = torch.zeros(dec)
+    state["decoder_pos_embed"] = torch.zeros(1, own["pos_embed"].shape[1], dec)
+    state["decoder_blocks.0.norm1.weight"] = torch.ones(dec)
+    state["decoder_blocks.0.attn.qkv.weight"] = torch.zeros(3 * dec, dec)
+    state["decoder_norm.weight"] = torch.ones(dec)
+    state["decoder_pred.weight"] = torch.zeros(256, dec)
+    return state
+
+
+def write_audiomae(own: dict[str, Tensor], path: Path) -> Path:
+    """The official training save (util/misc.py save_model): model, optimizer, epoch, scaler, args."""
+    checkpoint = {
+        "model": audiomae_state(own),
+        "optimizer": {"state": {}, "param_groups": [{"lr": 2e-4, "params": [0, 1]}]},
+        "epoch": 32,
+        "scaler": {"scale": 65536.0, "growth_factor": 2.0},
+        "args": argparse.Namespace(model="mae_vit_base_patch16", mask_ratio=0.8, audio_exp=True),
+    }
+    torch.save(checkpoint, path)
+    return path
+
+
+def asit_pipeline_state(own: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
+    """One `FullPipeline` of main_ASiT.py: backbone, CLSHead (weight-normed layers), RECHead."""
+    state = renamed(own, {}, prefix=f"{prefix}backbone.")
+    dim = own["cls_token"].shape[-1]
+    state[f"{prefix}head_cls.mlp.0.weight"] = torch.zeros(32, dim)
+    state[f"{prefix}head_cls.cls_layer.weight_g"] = torch.ones(64, 1)
+    state[f"{prefix}head_cls.cls_layer.weight_v"] = torch.zeros(64, 16)
+    state[f"{prefix}head_cls.data_layer.weight_v"] = torch.zeros(32, 16)
+    state[f"{prefix}head_recons.convTrans.weight"] = torch.zeros(16, 1, 16, 16)
+    return state
+
+
+def write_asit(teacher: dict[str, Tensor], student: dict[str, Tensor], path: Path) -> Path:
+    """The official training save of main_ASiT.py: the student under DDP (`module.`), the teacher
+    bare, plus optimizer, epoch, args, loss centres and the fp16 scaler."""
+    checkpoint = {
+        "student": asit_pipeline_state(student, "module."),
+        "teacher": asit_pipeline_state(teacher, ""),
+        "optimizer": {"state": {}, "param_groups": [{"lr": 5e-4, "params": [0]}]},
+        "epoch": 100,
+        "args": argparse.Namespace(arch="vit_base", num_frames=592, data_mean=-4.2677393),
+        "loss_cls": {"center": torch.zeros(1, 64)},
+        "loss_data": {"center": torch.zeros(1, 32)},
+        "fp16_scaler": {"scale": 1024.0},
+    }
+    torch.save(checkpoint, path)
     return path

@@ -1,5 +1,7 @@
 """Frozen audio encoders: registry, front-ends, and official checkpoint converters."""
 
+from bench_encoders.asit import ASIT_PRESETS, asit_checkpoint_filter_fn, build_asit
+from bench_encoders.audiomae import AUDIOMAE_PRESETS, audiomae_checkpoint_filter_fn, build_audiomae
 from bench_encoders.base import AudioEncoder, EncoderInfo, EncoderOutput
 from bench_encoders.checkpoints import CheckpointError, load_state_dict
 from bench_encoders.eat import EAT_PRESETS, EATEncoder, eat_checkpoint_filter_fn
@@ -20,6 +22,22 @@ register_arch(
         build=lambda name, preset: EATEncoder(name, preset, EAT_PRESETS[preset]),
         checkpoint_filter_fn=eat_checkpoint_filter_fn,
         presets=tuple(EAT_PRESETS),
+    )
+)
+register_arch(
+    Architecture(
+        name="audiomae",
+        build=build_audiomae,
+        checkpoint_filter_fn=audiomae_checkpoint_filter_fn,
+        presets=tuple(AUDIOMAE_PRESETS),
+    )
+)
+register_arch(
+    Architecture(
+        name="asit",
+        build=build_asit,
+        checkpoint_filter_fn=asit_checkpoint_filter_fn,
+        presets=tuple(ASIT_PRESETS),
     )
 )
 

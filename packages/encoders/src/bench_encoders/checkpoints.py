@@ -92,6 +92,24 @@ def strip_prefix(state: Mapping[str, Tensor], prefix: str) -> dict[str, Tensor]:
     return {(k[len(prefix) :] if k.startswith(prefix) else k): v for k, v in state.items()}
 
 
+def convert_keys(
+    state: Mapping[str, object], renames: Mapping[str, str], drop: tuple[str, ...] = ()
+) -> dict[str, Tensor]:
+    """The body of a `checkpoint_filter_fn`: keys starting with a `drop` prefix (modules the
+    encoder does not use) and non-tensor entries go; the first matching prefix in `renames` is
+    replaced; every other key is kept as it is, so that `load_exact` names whatever does not fit."""
+    out: dict[str, Tensor] = {}
+    for key, value in state.items():
+        if key.startswith(drop) or not isinstance(value, Tensor):
+            continue
+        for old, new in renames.items():
+            if key.startswith(old):
+                key = new + key[len(old) :]
+                break
+        out[key] = value
+    return out
+
+
 def load_exact(module: nn.Module, state: Mapping[str, Tensor], source: str) -> None:
     """Load a converted state dict; any missing, unexpected or mis-shaped key is an error naming it."""
     own = module.state_dict()

@@ -1,10 +1,23 @@
-"""EAT (Chen et al. 2024) and SSLAM: data2vec 2.0 audio encoders with the same architecture.
+"""EAT (Chen et al. 2024) and SSLAM (Alex et al. 2025): data2vec 2.0 audio encoders, one architecture.
 
-Architecture, after the official fairseq code (cwx-worst-one/EAT, models/images.py, base.py,
-modules.py): a 16x16 Conv2d patch embedding over the (time x 128-mel) fbank image, a fixed 2-D
-sin-cos position table covering up to `max_time_patches` x 8 patches, one learned extra (cls)
-token prepended, a LayerNorm over the sequence (the context encoder with no blocks), then post-norm
-transformer blocks and no final norm. Tokens are time-major: (T, F) = (frames / 16, 8).
+Architecture, after the official fairseq code (cwx-worst-one/EAT: models/images.py, base.py,
+modules.py, mae.py, EAT_pretraining.py; ta012/SSLAM ships the same model files, its README says its
+inference code "is identical to EAT"): a 16x16 Conv2d patch embedding over the (time x 128-mel)
+fbank image, a fixed 2-D sin-cos position table covering up to `max_time_patches` x 8 patches added
+to the patches only, one learned extra (cls) token prepended, a LayerNorm over the sequence (the
+context encoder with `prenet_depth: 0` keeps only its norm), then post-norm blocks
+(`layer_norm_first: False`) and no final norm. Tokens are time-major: (T, F) = (frames / 16, 8).
+
+Checkpoints, both read by `eat_checkpoint_filter_fn`:
+- official fairseq saves: pre-trained `{"model": {modality_encoders.IMAGE.*, blocks.*, decoder and
+  EMA entries}, "cfg": ...}`, fine-tuned with the encoder under `model.` plus `fc_norm`/`head`;
+- the official Hugging Face layout (worstchan/EAT-base_epoch30_pretrain, _finetune_AS2M, the
+  EAT-large ones, and ta012/SSLAM_pretrain / SSLAM_AS2M_Finetuned, which ship the same remote
+  code): a folder with `model.safetensors`. Key names read from that remote code
+  (modeling_eat.py: `EATModel.model = EAT(config)`; eat_model.py: `local_encoder.proj`,
+  `extra_tokens`, `fixed_positional_encoder.positions` (a stored 768 x 8 table), `pre_norm`,
+  `blocks.*` (model_core.py `AltBlock`), and `fc_norm`/`head` in the fine-tuned variant), as
+  found in the public code corpus, and cross-checked against third-party loaders of those files.
 """
 
 from __future__ import annotations
@@ -13,13 +26,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from bench_encoders.base import AudioEncoder, EncoderInfo, WindowOutput
-from bench_encoders.checkpoints import CheckpointError, strip_prefix
+from bench_encoders.checkpoints import CheckpointError, convert_keys, strip_prefix
 from bench_encoders.frontends import FbankConfig, KaldiFbank
-from bench_encoders.layers import PostNormBlock, sincos_2d
+from bench_encoders.layers import (
+    PatchEmbed,
+    PostNormBlock,
+    run_blocks,
+    sincos_2d,
+    token_key_mask,
+)
 
 EAT_FBANK = FbankConfig(
     sample_rate=16000,
@@ -47,6 +65,7 @@ class EATConfig:
 
 EAT_PRESETS: dict[str, EATConfig] = {
     "base": EATConfig(),
+    "large": EATConfig(embed_dim=1024, depth=24, num_heads=16),
     "tiny": EATConfig(embed_dim=64, depth=2, num_heads=4, max_time_patches=128),
 }
 
@@ -70,9 +89,7 @@ class EATEncoder(AudioEncoder):
         )
         self.frontend = KaldiFbank(EAT_FBANK)
         dim = config.embed_dim
-        self.patch_embed = nn.Conv2d(
-            1, dim, kernel_size=config.patch_size, stride=config.patch_size
-        )
+        self.patch_embed = PatchEmbed(dim, config.patch_size)
         self.register_buffer("pos_embed", sincos_2d(dim, config.max_time_patches, freq)[None])
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pre_norm = nn.LayerNorm(dim, eps=config.norm_eps)
@@ -84,7 +101,8 @@ class EATEncoder(AudioEncoder):
 
     def _init_random(self) -> None:
         """Official-style initialisation, used only when random weights are asked for."""
-        nn.init.xavier_uniform_(self.patch_embed.weight.view(self.patch_embed.weight.shape[0], -1))
+        weight = self.patch_embed.proj.weight
+        nn.init.xavier_uniform_(weight.view(weight.shape[0], -1))
         nn.init.normal_(self.cls_token)
         for module in self.blocks.modules():
             if isinstance(module, nn.Linear):
@@ -94,38 +112,34 @@ class EATEncoder(AudioEncoder):
     def encode_window(
         self, features: Tensor, frames: Tensor, layers: Sequence[int]
     ) -> WindowOutput:
-        p = self.config.patch_size
-        pad = (-features.shape[1]) % p
-        if pad:
-            features = F.pad(features, (0, 0, 0, pad), value=self.frontend.pad_value)
-        x = self.patch_embed(features.unsqueeze(1).to(self.patch_embed.weight.dtype))
-        b, d, t, f = x.shape
+        patches, time_valid = self.patch_embed(features, frames, self.frontend.pad_value)
+        b, t, f, d = patches.shape
         if t > self.config.max_time_patches:
             raise ValueError(
                 f"{t} time patches exceed the position table ({self.config.max_time_patches})"
             )
-        x = x.flatten(2).transpose(1, 2) + self.pos_embed[:, : t * f].to(x.dtype)
+        x = patches.reshape(b, t * f, d) + self.pos_embed[:, : t * f].to(patches.dtype)
         x = torch.cat([self.cls_token.expand(b, -1, -1).to(x.dtype), x], dim=1)
-        time_valid = torch.arange(t, device=x.device)[None] < torch.ceil(frames / p)[:, None]
-        key_valid = torch.cat(
-            [time_valid.new_ones((b, 1)), time_valid[:, :, None].expand(b, t, f).reshape(b, t * f)],
-            dim=1,
-        )
         x = self.pre_norm(x)
-        wanted = set(layers)
-        taken: dict[int, Tensor] = {}
-        for index, block in enumerate(self.blocks):
-            x = block(x, key_valid)
-            if index in wanted:
-                taken[index] = x
-            if len(taken) == len(wanted):
-                break
-        stacked = torch.stack([taken[i] for i in layers], dim=1)  # (B, L, 1 + T*F, D)
+        stacked = run_blocks(self.blocks, x, token_key_mask(time_valid, f, 1), layers)
         tokens = stacked[:, :, 1:].reshape(b, len(layers), t, f, d)
         return WindowOutput(tokens=tokens, time_valid=time_valid, cls=stacked[:, :, 0])
 
 
-_PRETRAINING_ONLY = (
+_EAT_RENAMES = {
+    # fairseq data2vec_multi (official .pt)
+    "modality_encoders.IMAGE.local_encoder.proj.": "patch_embed.proj.",
+    "modality_encoders.IMAGE.fixed_positional_encoder.positions": "pos_embed",
+    "modality_encoders.IMAGE.extra_tokens": "cls_token",
+    "modality_encoders.IMAGE.context_encoder.norm.": "pre_norm.",
+    # Hugging Face remote code (`pre_norm.` and `blocks.` already carry our names)
+    "local_encoder.proj.": "patch_embed.proj.",
+    "fixed_positional_encoder.positions": "pos_embed",
+    "extra_tokens": "cls_token",
+}
+
+_EAT_UNUSED = (
+    # pretraining-only modules of data2vec_multi: EMA teacher, decoders, projections
     "_ema",
     "ema.",
     "decoder.",
@@ -135,32 +149,18 @@ _PRETRAINING_ONLY = (
     "center",
     "modality_encoders.IMAGE.decoder.",
     "modality_encoders.IMAGE.alibi_scale",
+    # the fine-tuning head (fairseq MaeImageClassificationModel, HF model_variant="finetune")
     "head.",
     "fc_norm.",
 )
 
 
 def eat_checkpoint_filter_fn(checkpoint: Mapping[str, object]) -> dict[str, Tensor]:
-    """Official EAT/SSLAM fairseq checkpoint (pre-trained, or fine-tuned with a `model.` prefix)
-    to this module's keys. Pretraining-only modules (EMA teacher, decoders) and the fine-tuning
-    head are dropped; everything else must map, or `load_exact` names what is left over."""
+    """Official EAT/SSLAM checkpoint (fairseq pre-trained or fine-tuned, or the Hugging Face
+    safetensors layout, whose keys all sit under `model.`) to this module's keys. Pretraining-only
+    modules and the fine-tuning head are dropped; everything else must map, or `load_exact` names
+    what is left over."""
     state = checkpoint.get("model", checkpoint)
     if not isinstance(state, Mapping):
         raise CheckpointError("EAT checkpoint has no 'model' state dict")
-    state = strip_prefix(state, "model.")
-    renames = {
-        "modality_encoders.IMAGE.local_encoder.proj.": "patch_embed.",
-        "modality_encoders.IMAGE.fixed_positional_encoder.positions": "pos_embed",
-        "modality_encoders.IMAGE.extra_tokens": "cls_token",
-        "modality_encoders.IMAGE.context_encoder.norm.": "pre_norm.",
-    }
-    out: dict[str, Tensor] = {}
-    for key, value in state.items():
-        if key.startswith(_PRETRAINING_ONLY) or not isinstance(value, Tensor):
-            continue
-        for old, new in renames.items():
-            if key.startswith(old):
-                key = new + key[len(old) :]
-                break
-        out[key] = value
-    return out
+    return convert_keys(strip_prefix(state, "model."), _EAT_RENAMES, _EAT_UNUSED)
