@@ -5,7 +5,8 @@ import pytest
 import soundfile as sf
 
 from bench_audio import AudioDecodeError, Clip, TaskKind, decode_clip, open_dataset
-from bench_core import MissingResourceError
+from bench_audio.readers.esc50 import esc50_split
+from bench_core import ConfigError, MissingResourceError
 from tests.audio.layouts import CATEGORIES, make_esc50
 
 
@@ -19,6 +20,24 @@ def test_reads_official_layout_with_folds(tmp_path: Path) -> None:
     assert {c.fold for c in data.split("train")} == {1, 2, 3}
     clip = next(c for c in data.clips if c.clip_id == "2-101-A-1")
     assert clip.labels == (1,)
+
+
+def test_every_fold_can_be_held_out(tmp_path: Path) -> None:
+    root = make_esc50(tmp_path / "ESC-50")
+    for fold in range(1, 6):
+        data = open_dataset(
+            "esc50", data_root=root, options={"test_fold": fold, "valid_fold": None}
+        )
+        assert {c.fold for c in data.split("test")} == {fold}
+        assert {c.fold for c in data.split("valid")} == {(fold - 2) % 5 + 1}
+        assert len(data.split("train")) == 9
+    assert esc50_split(3, test_fold=1) == "train" and esc50_split(5, test_fold=1) == "valid"
+    with pytest.raises(ConfigError, match="two different folds"):
+        open_dataset(
+            "esc50", data_root=root, options={"test_fold": 4}
+        )  # the config's valid_fold is 4
+    with pytest.raises(ConfigError, match="test_fold"):
+        open_dataset("esc50", data_root=root, options={"test_fold": 6})
 
 
 def test_missing_file_is_reported_not_fatal(tmp_path: Path) -> None:

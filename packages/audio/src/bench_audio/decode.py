@@ -1,7 +1,12 @@
 """Decoding clips to mono float32 waveforms at the encoder's sample rate.
 
 soundfile (bundled libsndfile) reads wav/flac/ogg/mp3 without FFmpeg. Segments are read by frame
-offset so a 5 s window of a long recording never decodes the whole file.
+offset so a 5 s window of a long recording never decodes the whole file. Audio embedded in a
+Parquet/Arrow table is read from its row only now, at decode time. A mixture (`Clip.mix`) is the
+weighted sum of its parts, each cropped or zero-extended to the length of the clip itself.
+
+No waveform padding: a clip shorter than the dataset's clip length stays short, and the encoders
+mask what padding their batching adds.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import soundfile as sf
 import torch
 from torchaudio.functional import resample
 
+from bench_audio.tables import open_table
 from bench_audio.types import Clip
 from bench_core import BenchError
 
@@ -22,6 +28,16 @@ class AudioDecodeError(BenchError):
 
 
 def _open(clip: Clip) -> sf.SoundFile:
+    if clip.row >= 0:
+        if clip.path is None:
+            raise AudioDecodeError("clip names a table row but no table")
+        try:
+            data = open_table(clip.path).audio_bytes(clip.row)
+        except (OSError, IndexError, KeyError, TypeError, ValueError) as error:  # pyarrow's too
+            raise AudioDecodeError(f"cannot read row {clip.row} of {clip.path}: {error}") from None
+        if data is None:
+            raise AudioDecodeError(f"row {clip.row} of {clip.path} has no audio bytes")
+        return sf.SoundFile(io.BytesIO(data))
     if clip.data is not None:
         return sf.SoundFile(io.BytesIO(clip.data))
     if clip.path is None:
@@ -29,8 +45,7 @@ def _open(clip: Clip) -> sf.SoundFile:
     return sf.SoundFile(clip.path)
 
 
-def decode_clip(clip: Clip, sample_rate: int, max_seconds: float | None = None) -> np.ndarray:
-    """Mono float32 samples of `clip` at `sample_rate`, cropped to `max_seconds` if given."""
+def _decode_one(clip: Clip, sample_rate: int, max_seconds: float | None) -> np.ndarray:
     try:
         with _open(clip) as handle:
             native_sr = handle.samplerate
@@ -51,4 +66,19 @@ def decode_clip(clip: Clip, sample_rate: int, max_seconds: float | None = None) 
         raise AudioDecodeError("audio contains NaN or infinite samples")
     if native_sr != sample_rate:
         wave = resample(torch.from_numpy(wave), native_sr, sample_rate).numpy()
+    return wave
+
+
+def decode_clip(clip: Clip, sample_rate: int, max_seconds: float | None = None) -> np.ndarray:
+    """Mono float32 samples of `clip` at `sample_rate`, cropped to `max_seconds` if given."""
+    wave = _decode_one(clip, sample_rate, max_seconds)
+    if clip.mix:
+        wave = wave * (1.0 - sum(part.weight for part in clip.mix))
+        for part in clip.mix:
+            try:
+                other = _decode_one(part.clip, sample_rate, len(wave) / sample_rate)
+            except AudioDecodeError as error:
+                raise AudioDecodeError(f"mixture part {part.clip.path}: {error}") from None
+            n = min(len(wave), len(other))
+            wave[:n] += part.weight * other[:n]
     return np.ascontiguousarray(wave, dtype=np.float32)

@@ -96,19 +96,6 @@ def prepare_set(
     )
 
 
-def _clip_record(clip: Clip) -> dict[str, Any]:
-    return {
-        "clip_id": clip.clip_id,
-        "split": clip.split,
-        "fold": clip.fold,
-        "labels": list(clip.labels),
-        "path": clip.path or "",
-        "data": clip.data or b"",
-        "start": clip.start,
-        "duration": -1.0 if clip.duration is None else clip.duration,
-    }
-
-
 ProgressFn = Callable[[int, int], None]
 """Called with (clips done, clips to do) after each batch reaches the writer."""
 
@@ -196,7 +183,7 @@ def _run(
     ensure_ray(address)
     blocks = max(1, min(len(todo) // options.batch_size, 200))
     ds = (
-        ray.data.from_items([_clip_record(c) for c in todo], override_num_blocks=blocks)
+        ray.data.from_items([c.to_record() for c in todo], override_num_blocks=blocks)
         .map_batches(decode, batch_size=options.batch_size, batch_format="numpy", num_cpus=1)
         .map_batches(
             EncodeStage,

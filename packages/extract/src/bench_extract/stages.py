@@ -26,15 +26,7 @@ class DecodeStage:
         waves: list[bytes] = []
         errors: list[str] = []
         for i in range(n):
-            clip = Clip(
-                clip_id=str(batch["clip_id"][i]),
-                split=str(batch["split"][i]),
-                labels=(),
-                path=str(batch["path"][i]) or None,
-                data=bytes(batch["data"][i]) or None,
-                start=float(batch["start"][i]),
-                duration=None if batch["duration"][i] < 0 else float(batch["duration"][i]),
-            )
+            clip = Clip.from_record({key: values[i] for key, values in batch.items()})
             try:
                 waves.append(decode_clip(clip, self.sample_rate, self.clip_seconds).tobytes())
                 errors.append("")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench_audio.config import DatasetConfig
-from bench_audio.types import Dataset
+from bench_audio.types import Dataset, TaskKind
 from bench_core import ConfigError
 
 ReadFn = Callable[[DatasetConfig, Path | None], Dataset]
@@ -19,16 +19,21 @@ class ReaderSpec:
     read: ReadFn
     needs_root: bool
     """False for readers that build their data themselves (the synthetic generator)."""
+    kind: TaskKind | None
+    """The task kind of every dataset this reader returns; None when the config's `kind` option
+    decides (manifest, Hugging Face tables, synthetic). Lets `bench ls` show it without reading."""
 
 
 _READERS: dict[str, ReaderSpec] = {}
 
 
-def register_reader(name: str, *, needs_root: bool = True) -> Callable[[ReadFn], ReadFn]:
+def register_reader(
+    name: str, *, needs_root: bool = True, kind: TaskKind | None = None
+) -> Callable[[ReadFn], ReadFn]:
     def decorate(fn: ReadFn) -> ReadFn:
         if name in _READERS:
             raise ValueError(f"reader '{name}' registered twice")
-        _READERS[name] = ReaderSpec(name, fn, needs_root)
+        _READERS[name] = ReaderSpec(name, fn, needs_root, kind)
         return fn
 
     return decorate

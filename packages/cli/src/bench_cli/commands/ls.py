@@ -35,24 +35,28 @@ def backbones() -> None:
 @app.command()
 def datasets() -> None:
     """Datasets, whether their root is configured and found, clip counts and task kind."""
-    table = Table("dataset", "reader", "root", "clips", "kind", title="datasets")
+    table = Table("dataset", "reader", "root", "clips", "problems", "kind", title="datasets")
     for name in list_configs("datasets"):
         config = load_dataset_config(name)
         reader = get_reader(config.reader)
+        kind = str(reader.kind or config.options.get("kind", "-"))
         if not reader.needs_root:
-            table.add_row(name, config.reader, "built in", "-", str(config.options.get("kind", "")))
+            table.add_row(name, config.reader, "built in", "-", "-", kind)
             continue
         try:
             root = config.resolve_root()
         except BenchError as error:
-            table.add_row(name, config.reader, f"[yellow]{_short(error)}", "-", "-")
+            table.add_row(name, config.reader, f"[yellow]{_short(error)}", "-", "-", kind)
             continue
         try:
             data = reader.read(config, root)
         except BenchError as error:
-            table.add_row(name, config.reader, f"[red]{root}: {_short(error)}", "-", "-")
+            table.add_row(name, config.reader, f"[red]{root}: {_short(error)}", "-", "-", kind)
             continue
-        table.add_row(name, config.reader, str(root), str(len(data.clips)), str(data.info.kind))
+        problems = str(len(data.problems)) if data.problems else "0"
+        table.add_row(
+            name, config.reader, str(root), str(len(data.clips)), problems, str(data.info.kind)
+        )
     console.print(table)
     console.print(f"readers: {', '.join(list_readers())}")
 
