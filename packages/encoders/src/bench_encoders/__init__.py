@@ -1,6 +1,7 @@
 """Frozen audio encoders: registry, front-ends, and official checkpoint converters."""
 
 from bench_encoders.base import AudioEncoder, EncoderInfo, EncoderOutput
+from bench_encoders.birdnet import birdnet_available, bundled_model_file, load_birdnet
 from bench_encoders.checkpoints import CheckpointError, load_state_dict
 from bench_encoders.eat import EAT_PRESETS, EATEncoder, eat_checkpoint_filter_fn
 from bench_encoders.registry import (
@@ -22,6 +23,11 @@ register_arch(
         presets=tuple(EAT_PRESETS),
     )
 )
+register_arch(
+    Architecture(
+        name="birdnet", load_model_file=load_birdnet, bundled_checkpoint=bundled_model_file
+    )
+)
 
 __all__ = [
     "Architecture",
@@ -31,6 +37,7 @@ __all__ = [
     "EncoderInfo",
     "EncoderOutput",
     "Weights",
+    "birdnet_available",
     "create_encoder",
     "get_arch",
     "list_backbones",
