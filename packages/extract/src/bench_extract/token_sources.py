@@ -74,7 +74,9 @@ class NpyFolder(TokenSource):
     def __init__(self, path: Path, key: str) -> None:
         super().__init__(path, key)
         self.files: dict[str, Path] = {}
-        for file in sorted(p for p in path.rglob("*") if p.suffix in {".npy", ".npz"}):
+        for file in sorted(
+            p for p in path.rglob("*") if p.suffix in {".npy", ".npz"} and p.is_file()
+        ):
             if file.stem in self.files:
                 raise TokenSourceError(
                     f"clip id {file.stem!r} appears twice: {self.files[file.stem]} and {file}"

@@ -69,7 +69,8 @@ def import_command(
     )
     console.print(
         f"[bold]{summary.embedding_set}[/]: {summary.written} clips imported, "
-        f"{summary.already_stored} already stored, {len(summary.failures)} failed, "
+        f"{summary.already_stored} already stored, {len(summary.failures)} failed "
+        f"(of {summary.source_clips} in the source), "
         f"{len(summary.missing)} clips of the dataset have no token map "
         f"({summary.seconds:.1f} s)"
     )
