@@ -9,6 +9,7 @@ import typer
 from bench_cli.commands import ls, query
 from bench_cli.commands.demo import demo_command
 from bench_cli.commands.extract import extract_command
+from bench_cli.commands.import_ import import_command
 from bench_cli.commands.report import report_command
 from bench_cli.commands.tune import train_command, tune_command
 from bench_cli.console import err_console
@@ -22,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("extract")(extract_command)
+app.command("import")(import_command)
 app.command("tune")(tune_command)
 app.command("train")(train_command)
 app.command("report")(report_command)

@@ -3,6 +3,7 @@
 from bench_encoders.asit import ASIT_PRESETS, asit_checkpoint_filter_fn, build_asit
 from bench_encoders.audiomae import AUDIOMAE_PRESETS, audiomae_checkpoint_filter_fn, build_audiomae
 from bench_encoders.base import AudioEncoder, EncoderInfo, EncoderOutput
+from bench_encoders.birdnet import birdnet_available, bundled_model_file, load_birdnet
 from bench_encoders.checkpoints import CheckpointError, load_state_dict
 from bench_encoders.eat import EAT_PRESETS, EATEncoder, eat_checkpoint_filter_fn
 from bench_encoders.registry import (
@@ -40,6 +41,11 @@ register_arch(
         presets=tuple(ASIT_PRESETS),
     )
 )
+register_arch(
+    Architecture(
+        name="birdnet", load_model_file=load_birdnet, bundled_checkpoint=bundled_model_file
+    )
+)
 
 __all__ = [
     "Architecture",
@@ -49,6 +55,7 @@ __all__ = [
     "EncoderInfo",
     "EncoderOutput",
     "Weights",
+    "birdnet_available",
     "create_encoder",
     "get_arch",
     "list_backbones",

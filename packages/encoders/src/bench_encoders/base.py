@@ -12,11 +12,10 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from torch import Tensor, nn
-
-from bench_encoders.frontends import KaldiFbank
 
 
 @dataclass(frozen=True)
@@ -56,11 +55,29 @@ class WindowOutput:
     cls: Tensor | None  # (B, L, D)
 
 
+class FrontEndConfig(Protocol):
+    def identity(self) -> dict[str, object]:
+        """The parameters that shape the features: part of an embedding set's cache identity."""
+
+
+class FrontEnd(Protocol):
+    """What AudioEncoder needs of a front-end (a Kaldi fbank, or the raw waveform itself)."""
+
+    config: FrontEndConfig
+
+    @property
+    def pad_value(self) -> float:
+        """The feature value of padding past a clip's end (so chunked windows pad like clips)."""
+
+    def __call__(self, waves: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """Padded waves (B, S) and lengths (B,) -> features (B, frames, bins) and frame counts (B,)."""
+
+
 class AudioEncoder(nn.Module, ABC):
     """A frozen audio backbone with its front-end."""
 
     info: EncoderInfo
-    frontend: KaldiFbank
+    frontend: FrontEnd
 
     @abstractmethod
     def encode_window(

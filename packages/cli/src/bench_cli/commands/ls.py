@@ -95,8 +95,11 @@ def sets(store: StoreOption = None) -> None:
     )
     for emb in token_store.embedding_sets():
         weights = emb.identity.get("weights", {})
+        imported = emb.identity.get("imported")
         source = (
-            weights.get("sha256", "")[:12]
+            f"imported {imported['sha256'][:12]}"
+            if imported
+            else weights.get("sha256", "")[:12]
             if weights.get("source") == "checkpoint"
             else f"random seed {weights.get('seed')}"
         )
