@@ -1,7 +1,14 @@
 """Frozen audio encoders: registry, front-ends, and official checkpoint converters."""
 
 from bench_encoders.base import AudioEncoder, EncoderInfo, EncoderOutput
+from bench_encoders.beats import (
+    BEATS_PRESETS,
+    BEATsEncoder,
+    beats_checkpoint_filter_fn,
+    build_beats_for_checkpoint,
+)
 from bench_encoders.checkpoints import CheckpointError, load_state_dict
+from bench_encoders.dasheng import DASHENG_PRESETS, DashengEncoder, dasheng_checkpoint_filter_fn
 from bench_encoders.eat import EAT_PRESETS, EATEncoder, eat_checkpoint_filter_fn
 from bench_encoders.registry import (
     Architecture,
@@ -20,6 +27,24 @@ register_arch(
         build=lambda name, preset: EATEncoder(name, preset, EAT_PRESETS[preset]),
         checkpoint_filter_fn=eat_checkpoint_filter_fn,
         presets=tuple(EAT_PRESETS),
+    )
+)
+
+register_arch(
+    Architecture(
+        name="beats",
+        build=lambda name, preset: BEATsEncoder(name, preset, BEATS_PRESETS[preset]),
+        checkpoint_filter_fn=beats_checkpoint_filter_fn,
+        presets=tuple(BEATS_PRESETS),
+        build_for_checkpoint=build_beats_for_checkpoint,
+    )
+)
+register_arch(
+    Architecture(
+        name="dasheng",
+        build=lambda name, preset: DashengEncoder(name, preset, DASHENG_PRESETS[preset]),
+        checkpoint_filter_fn=dasheng_checkpoint_filter_fn,
+        presets=tuple(DASHENG_PRESETS),
     )
 )
 

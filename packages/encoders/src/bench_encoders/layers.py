@@ -53,6 +53,21 @@ class PostNormBlock(nn.Module):
         return self.norm2(x + self.mlp(x))
 
 
+class PreNormBlock(nn.Module):
+    """timm ViT block (Dasheng): norms before attention and MLP, plain residuals."""
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float, eps: float) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=eps)
+        self.attn = Attention(dim, num_heads)
+        self.norm2 = nn.LayerNorm(dim, eps=eps)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio))
+
+    def forward(self, x: Tensor, key_valid: Tensor | None = None) -> Tensor:
+        x = x + self.attn(self.norm1(x), key_valid)
+        return x + self.mlp(self.norm2(x))
+
+
 def sincos_2d(dim: int, rows: int, cols: int) -> Tensor:
     """Fixed 2-D sin-cos position table (rows*cols, dim), row-major like the patch sequence.
 

@@ -34,6 +34,7 @@ class BackboneConfig(Config):
 
 BuildFn = Callable[[str, str], AudioEncoder]
 FilterFn = Callable[[Mapping[str, object]], dict[str, Tensor]]
+CheckpointBuildFn = Callable[[str, str, Mapping[str, object]], AudioEncoder]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class Architecture:
     """(backbone name, preset) -> encoder with freshly initialised weights."""
     checkpoint_filter_fn: FilterFn
     presets: tuple[str, ...]
+    build_for_checkpoint: CheckpointBuildFn | None = None
+    """(backbone name, preset, raw checkpoint) -> encoder shaped as the checkpoint's own config
+    says, for formats that carry one (BEATs); None: the preset fixes the shapes."""
 
 
 _ARCHS: dict[str, Architecture] = {}
@@ -128,8 +132,12 @@ def create_encoder(
         weights = Weights(source="random", seed=seed)
     else:
         path = resolve_checkpoint(config, checkpoint)
-        encoder = arch.build(name, preset)
-        state = arch.checkpoint_filter_fn(load_state_dict(path))
+        raw = load_state_dict(path)
+        if arch.build_for_checkpoint is None:
+            encoder = arch.build(name, preset)
+        else:
+            encoder = arch.build_for_checkpoint(name, preset, raw)
+        state = arch.checkpoint_filter_fn(raw)
         load_exact(encoder, state, f"checkpoint {path}")
         weights = Weights(source="checkpoint", sha256=file_sha256(path), path=str(path))
     return encoder.eval().requires_grad_(False), weights
