@@ -50,6 +50,7 @@ class Architecture:
 
 
 _ARCHS: dict[str, Architecture] = {}
+HF_PREFIX = "hf:"
 
 
 def register_arch(arch: Architecture) -> Architecture:
@@ -116,7 +117,16 @@ def create_encoder(
     preset: str = "base",
     seed: int = 0,
 ) -> tuple[AudioEncoder, Weights]:
-    """Build backbone `name` with official weights, or seeded random ones when explicitly asked."""
+    """Build backbone `name` with official weights, or seeded random ones when explicitly asked.
+
+    `hf:<folder or model id>` names any Hugging Face audio encoder; it needs no config file.
+    """
+    if name.startswith(HF_PREFIX):
+        from bench_encoders.hf import create_hf_encoder
+
+        return create_hf_encoder(
+            name, checkpoint=checkpoint, random_weights=random_weights, preset=preset, seed=seed
+        )
     config = load_backbone_config(name)
     arch = get_arch(config.arch)
     if preset not in arch.presets:
