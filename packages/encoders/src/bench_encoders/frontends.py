@@ -75,10 +75,6 @@ class Frontend(nn.Module, ABC):
         return features.masked_fill(~valid[..., None], self.pad_value), frames
 
 
-def _valid_samples(waves: Tensor, lengths: Tensor) -> Tensor:
-    return torch.arange(waves.shape[1], device=waves.device)[None] < lengths[:, None]
-
-
 @dataclass(frozen=True)
 class FbankConfig:
     """Kaldi-compatible fbank parameters and the normalisation (x - mean) / (2 * std)."""
@@ -119,9 +115,12 @@ _KALDI_WINDOW_POWER = {"hanning": 1.0, "povey": 0.85}
 class KaldiFbank(Frontend):
     """`torchaudio.compliance.kaldi.fbank` (dither 0, no energy, snip_edges) over a whole batch.
 
-    The same steps as Kaldi, vectorised: frames by `unfold`, per-frame DC removal, pre-emphasis
-    0.97 (first sample replicated), the window, power spectrum over the FFT size rounded up to a
-    power of two, Kaldi's mel banks (20 Hz to Nyquist), log floored at float32 epsilon.
+    Kaldi's steps in Kaldi's order (so results agree to float32 rounding, not just to tolerance):
+    frames by `unfold`, per-frame DC removal, pre-emphasis 0.97, the window, power spectrum over
+    the FFT size rounded up to a power of two, Kaldi's mel banks (20 Hz to Nyquist), log floored
+    at float32 epsilon. The hanning and povey windows are exactly 0 at a frame's first sample,
+    the one sample where Kaldi's pre-emphasis is special (it replicates it), so that sample is
+    set to 0 directly, in the same copy that zero-pads the frame to the FFT size.
     """
 
     PREEMPHASIS = 0.97
@@ -145,6 +144,8 @@ class KaldiFbank(Frontend):
             1.0,
         )
         banks = nn.functional.pad(banks, (0, 1))  # Kaldi drops the Nyquist bin
+        if window[0] != 0:
+            raise ValueError("KaldiFbank relies on a window that is 0 at the first sample")
         self.register_buffer("window", window, persistent=False)
         self.register_buffer("mel_banks", banks.T.contiguous(), persistent=False)
 
@@ -164,19 +165,19 @@ class KaldiFbank(Frontend):
         return (frames - 1) * self.config.shift_samples + self.config.window_samples
 
     def compute(self, waves: Tensor, lengths: Tensor, frames: Tensor) -> Tensor:
-        cfg = self.config
+        cfg, win = self.config, self.config.window_samples
         waves = waves * cfg.wave_scale
-        if cfg.subtract_wave_mean:  # over the whole clip, tail past the last frame included
-            valid = _valid_samples(waves, lengths)
+        if cfg.subtract_wave_mean:  # over the whole clip, the tail past the last frame included
+            valid = torch.arange(waves.shape[1], device=waves.device)[None] < lengths[:, None]
             waves = waves - (waves * valid).sum(dim=1, keepdim=True) / lengths[:, None]
         waves = waves[:, : self.samples_for_frames(int(frames.max()))]
-        strided = waves.unfold(1, cfg.window_samples, cfg.shift_samples)  # (B, M, win)
-        strided = strided - strided.mean(dim=-1, keepdim=True)
-        previous = torch.cat([strided[..., :1], strided[..., :-1]], dim=-1)
-        strided = (strided - self.PREEMPHASIS * previous) * self.window.float()
-        power = torch.fft.rfft(strided, n=self.fft_size).abs().pow(2.0)
-        mel = power @ self.mel_banks.float()
-        log_mel = mel.clamp_min(torch.finfo(torch.float32).eps).log()
+        strided = waves.unfold(1, win, cfg.shift_samples)  # (B, M, win) view
+        centred = strided - strided.mean(dim=-1, keepdim=True)
+        emphasised = centred[..., 1:] - self.PREEMPHASIS * centred[..., :-1]
+        windowed = emphasised * self.window[1:].float()
+        padded = nn.functional.pad(windowed, (1, self.fft_size - win))
+        power = torch.fft.rfft(padded).abs().pow(2.0)
+        log_mel = (power @ self.mel_banks.float()).clamp_min(torch.finfo(torch.float32).eps).log()
         return (log_mel - cfg.norm_mean) / (2 * cfg.norm_std)
 
 
