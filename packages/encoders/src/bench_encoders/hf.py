@@ -256,10 +256,9 @@ class HFEncoder(AudioEncoder):
             grid, pooled = self.adapter.run(inputs, list(layers))
             tokens.extend(grid)
             cls.extend(pooled if pooled is not None else [])
-        steps = max(t.shape[1] for t in tokens)
-        padded = tokens[0].new_zeros(
-            (len(tokens), *tokens[0].shape[:1], steps, *tokens[0].shape[2:])
-        )
+        steps = max(t.shape[1] for t in tokens)  # clips run alone come back unpadded
+        n_layers, _, f, d = tokens[0].shape
+        padded = tokens[0].new_zeros((len(tokens), n_layers, steps, f, d))
         for i, grid in enumerate(tokens):
             padded[i, :, : grid.shape[1]] = grid
         valid = self.time_tokens(frames).clamp_max(steps)
