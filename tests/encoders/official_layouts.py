@@ -175,3 +175,96 @@ def write_asit(teacher: dict[str, Tensor], student: dict[str, Tensor], path: Pat
     }
     torch.save(checkpoint, path)
     return path
+
+
+def beats_official_cfg(config: object, finetuned: bool = False) -> dict:
+    """The `cfg` dict a BEATs checkpoint carries (BEATsConfig's own names, plus training-only keys)."""
+    from dataclasses import asdict
+
+    cfg = {k: v for k, v in asdict(config).items() if k != "window_frames"}  # type: ignore[call-overload]
+    cfg.update(
+        activation_fn="gelu",
+        layer_norm_first=False,
+        dropout=0.0,
+        attention_dropout=0.0,
+        activation_dropout=0.0,
+        encoder_layerdrop=0.05,
+        dropout_input=0.0,
+        layer_wise_gradient_decay_ratio=0.6,
+        finetuned_model=finetuned,
+    )
+    if finetuned:
+        cfg.update(predictor_dropout=0.0, predictor_class=527)
+    return cfg
+
+
+def beats_official_state(own: dict[str, Tensor], finetuned: bool = False) -> dict[str, Tensor]:
+    """Official BEATs keys: the weight-normed conv inside `pos_conv.0`, and the relative position
+    table repeated under every layer (each official layer references the first one's)."""
+    state: dict[str, Tensor] = {}
+    layers = {int(k.split(".")[2]) for k in own if k.startswith("encoder.layers.")}
+    for key, value in own.items():
+        if key == "encoder.relative_attention_bias.weight":
+            for i in sorted(layers):
+                state[f"encoder.layers.{i}.self_attn.relative_attention_bias.weight"] = (
+                    value.clone()
+                )
+            continue
+        state[key.replace("encoder.pos_conv.", "encoder.pos_conv.0.")] = value.clone()
+    if finetuned:
+        dim = own["encoder.layer_norm.weight"].shape[0]
+        state["predictor.weight"] = torch.zeros(527, dim)
+        state["predictor.bias"] = torch.zeros(527)
+    return state
+
+
+def write_beats_official(
+    own: dict[str, Tensor], config: object, path: Path, finetuned: bool = False
+) -> Path:
+    torch.save(
+        {
+            "cfg": beats_official_cfg(config, finetuned),
+            "model": beats_official_state(own, finetuned),
+        },
+        path,
+    )
+    return path
+
+
+def dasheng_official_state(own: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Official Dasheng keys: BatchNorm inside `init_bn.1` (a Rearrange on each side), the conv
+    inside `patch_embed.proj`, plus the persistent torchaudio front-end buffers."""
+    from torchaudio.functional import melscale_fbanks
+
+    state = {
+        "front_end.0.spectrogram.window": torch.hann_window(512),
+        "front_end.0.mel_scale.fb": melscale_fbanks(257, 0.0, 8000.0, 64, 16000, None, "htk"),
+    }
+    for key, value in own.items():
+        key = key.replace("init_bn.", "init_bn.1.", 1).replace(
+            "patch_embed.", "patch_embed.proj.", 1
+        )
+        state[key] = value.clone()
+    return state
+
+
+def write_dasheng_official(own: dict[str, Tensor], path: Path) -> Path:
+    """dasheng_base.pt as on Zenodo: {"model": state, "config": constructor kwargs}."""
+    config = {"target_length": 1008, "patch_size": [64, 4], "patch_stride": [64, 4]}
+    torch.save({"model": dasheng_official_state(own), "config": config}, path)
+    return path
+
+
+def write_dasheng_hf(own: dict[str, Tensor], folder: Path) -> Path:
+    """The mispeech/dasheng-base export: encoder keys under `encoder.`, front-end removed."""
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {
+        f"encoder.{k}": v.contiguous()
+        for k, v in dasheng_official_state(own).items()
+        if not k.startswith("front_end.")
+    }
+    save_file(state, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text('{"model_type": "dasheng", "name": "dasheng-base"}')
+    return folder

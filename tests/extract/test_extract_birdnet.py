@@ -31,7 +31,12 @@ def test_extract_stores_real_birdnet_tokens(tmp_path: Path) -> None:
     (emb,) = TokenStore(store).embedding_sets()
     encoder, weights = create_encoder("birdnet")
     assert emb.identity["weights"] == {"source": "checkpoint", "sha256": weights.sha256}
-    assert emb.identity["frontend"] == {"type": "waveform", "sample_rate": 48000}
+    assert emb.identity["frontend"] == {
+        "type": "waveform",
+        "sample_rate": 48000,
+        "min_samples": 1,
+        "extractor": {},
+    }
     assert (emb.info.embed_dim, emb.info.freq_tokens, emb.info.has_cls) == (1024, 1, True)
 
     batch = emb.load()

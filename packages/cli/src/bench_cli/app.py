@@ -7,6 +7,7 @@ import os
 import typer
 
 from bench_cli.commands import ls, query
+from bench_cli.commands.check import check_backbone_command
 from bench_cli.commands.demo import demo_command
 from bench_cli.commands.extract import extract_command
 from bench_cli.commands.import_ import import_command
@@ -28,6 +29,7 @@ app.command("tune")(tune_command)
 app.command("train")(train_command)
 app.command("report")(report_command)
 app.command("demo")(demo_command)
+app.command("check-backbone")(check_backbone_command)
 app.add_typer(ls.app, name="ls")
 app.add_typer(query.app, name="query")
 

@@ -3,8 +3,15 @@
 from bench_encoders.asit import ASIT_PRESETS, asit_checkpoint_filter_fn, build_asit
 from bench_encoders.audiomae import AUDIOMAE_PRESETS, audiomae_checkpoint_filter_fn, build_audiomae
 from bench_encoders.base import AudioEncoder, EncoderInfo, EncoderOutput
+from bench_encoders.beats import (
+    BEATS_PRESETS,
+    BEATsEncoder,
+    beats_checkpoint_filter_fn,
+    build_beats_for_checkpoint,
+)
 from bench_encoders.birdnet import birdnet_available, bundled_model_file, load_birdnet
 from bench_encoders.checkpoints import CheckpointError, load_state_dict
+from bench_encoders.dasheng import DASHENG_PRESETS, DashengEncoder, dasheng_checkpoint_filter_fn
 from bench_encoders.eat import EAT_PRESETS, EATEncoder, eat_checkpoint_filter_fn
 from bench_encoders.registry import (
     Architecture,
@@ -44,6 +51,24 @@ register_arch(
 register_arch(
     Architecture(
         name="birdnet", load_model_file=load_birdnet, bundled_checkpoint=bundled_model_file
+    )
+)
+
+register_arch(
+    Architecture(
+        name="beats",
+        build=lambda name, preset: BEATsEncoder(name, preset, BEATS_PRESETS[preset]),
+        checkpoint_filter_fn=beats_checkpoint_filter_fn,
+        presets=tuple(BEATS_PRESETS),
+        build_for_checkpoint=build_beats_for_checkpoint,
+    )
+)
+register_arch(
+    Architecture(
+        name="dasheng",
+        build=lambda name, preset: DashengEncoder(name, preset, DASHENG_PRESETS[preset]),
+        checkpoint_filter_fn=dasheng_checkpoint_filter_fn,
+        presets=tuple(DASHENG_PRESETS),
     )
 )
 

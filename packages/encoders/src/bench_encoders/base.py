@@ -2,25 +2,30 @@
 
 Every backbone implements `encode_window` for one window of front-end features; `AudioEncoder`
 adds what all of them share: the front-end, long-input chunking (split into windows, concatenate
-token maps along time, average the cls, as the paper does), layer selection, and the mean-of-tokens
-stand-in for backbones without a cls token.
+token maps along time, average the cls, as the paper does), layer selection, the mean-of-tokens
+stand-in for backbones without a cls token, and the one inference path (`prepare` + `encode`)
+used on CPU and GPU alike.
 """
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import torch
 from torch import Tensor, nn
 
+from bench_encoders.frontends import Frontend
+
 
 @dataclass(frozen=True)
 class EncoderInfo:
-    """What a user (and the store) needs to know about a backbone's token map."""
+    """What a user (and the store) needs to know about a backbone's token map.
+
+    Frames are front-end frames; for encoders fed raw waveforms (the Hugging Face adapter) a frame
+    is one sample, so `frames_per_token` and `window_frames` count samples there.
+    """
 
     name: str
     arch: str
@@ -55,35 +60,71 @@ class WindowOutput:
     cls: Tensor | None  # (B, L, D)
 
 
-class FrontEndConfig(Protocol):
-    def identity(self) -> dict[str, object]:
-        """The parameters that shape the features: part of an embedding set's cache identity."""
-
-
-class FrontEnd(Protocol):
-    """What AudioEncoder needs of a front-end (a Kaldi fbank, or the raw waveform itself)."""
-
-    config: FrontEndConfig
-
-    @property
-    def pad_value(self) -> float:
-        """The feature value of padding past a clip's end (so chunked windows pad like clips)."""
-
-    def __call__(self, waves: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """Padded waves (B, S) and lengths (B,) -> features (B, frames, bins) and frame counts (B,)."""
-
-
 class AudioEncoder(nn.Module, ABC):
     """A frozen audio backbone with its front-end."""
 
     info: EncoderInfo
-    frontend: FrontEnd
+    frontend: Frontend
+    autocast_dtype: torch.dtype | None = None
+    """Set by `prepare`: the reduced precision `encode` runs the encoder in (None: float32)."""
 
     @abstractmethod
     def encode_window(
         self, features: Tensor, frames: Tensor, layers: Sequence[int]
     ) -> WindowOutput:
         """Encode features (B, frames<=window, mels) with true frame counts (B,)."""
+
+    def time_tokens(self, frames: Tensor) -> Tensor:
+        """Valid time tokens of windows holding `frames` front-end frames (vectorised).
+
+        Default: every token that covers at least one valid frame (a partial last patch counts);
+        backbones whose official code drops a partial patch override this.
+        """
+        per = self.info.frames_per_token
+        return (frames + per - 1) // per
+
+    def prepare(self, device: str | torch.device | None = None) -> AudioEncoder:
+        """Put encoder and front-end on `device` (default: CUDA when present) for inference.
+
+        On CUDA `encode` runs under bf16 autocast (fp16 where the GPU has no bf16) and 4-D conv
+        weights (the patch embeddings) use channels-last, the layout cuDNN's tensor-core kernels
+        prefer; on CPU everything stays float32 and contiguous, so CPU results are exact.
+        """
+        device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.to(device).eval().requires_grad_(False)
+        self.autocast_dtype = None
+        if device.type == "cuda":
+            self.to(memory_format=torch.channels_last)
+            bf16 = torch.cuda.is_bf16_supported()
+            self.autocast_dtype = torch.bfloat16 if bf16 else torch.float16
+        return self
+
+    @property
+    def device(self) -> torch.device:
+        """Where the weights live; CPU for encoders whose model runs outside torch (BirdNET)."""
+        weight = next(self.parameters(), None)
+        return torch.device("cpu") if weight is None else weight.device
+
+    def encode(
+        self, waves: Tensor, lengths: Tensor, layers: Sequence[int] | None = None
+    ) -> EncoderOutput:
+        """Inference on the encoder's device: waves (B, S) zero-padded, lengths (B,) in samples.
+
+        The one way to run an encoder for extraction and checks: inputs are moved (pinned, non
+        blocking on CUDA), gradients are off (`inference_mode`), and the autocast chosen by
+        `prepare` applies; front-ends run in float32 regardless.
+        """
+        device = self.device
+        if device.type == "cuda" and waves.device.type == "cpu":
+            waves = waves.pin_memory()
+        waves = waves.to(device, non_blocking=True)
+        lengths = lengths.to(device)
+        dtype = self.autocast_dtype
+        with (
+            torch.inference_mode(),
+            torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None),
+        ):
+            return self(waves, lengths, layers)
 
     def resolve_layers(self, layers: Sequence[int] | None) -> list[int]:
         """0-based block indices; negative counts from the end; default: the last layer."""
@@ -152,6 +193,6 @@ class AudioEncoder(nn.Module, ABC):
 
     def token_steps(self, frames: int) -> int:
         """Time tokens produced for a clip of `frames` front-end frames (chunking included)."""
-        window, per = self.info.window_frames, self.info.frames_per_token
-        full, rest = divmod(frames, window)
-        return full * math.ceil(window / per) + math.ceil(rest / per)
+        full, rest = divmod(frames, self.info.window_frames)
+        counts = torch.tensor([self.info.window_frames] * full + ([rest] if rest else []))
+        return int(self.time_tokens(counts).sum())

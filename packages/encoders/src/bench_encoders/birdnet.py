@@ -17,7 +17,7 @@ mode whose first call per batch shape takes seconds. Instead the model is rewrit
 loaded so that the two tensors are also graph outputs: same values (checked bit for bit against
 preserve_all_tensors), full XNNPACK speed.
 
-Longer clips are AudioEncoder's chunking with the raw waveform as front-end (see waveform.py); a
+Longer clips are AudioEncoder's chunking with the raw waveform as front-end (the `Waveform` front-end); a
 last partial window is padded with silence and its tokens past the clip's end are masked.
 Interpreters cannot be pickled: each process (a Ray actor) builds its encoder, hence its own.
 """
@@ -37,7 +37,7 @@ from torch import Tensor
 from bench_core import MissingResourceError
 from bench_encoders.base import AudioEncoder, EncoderInfo, WindowOutput
 from bench_encoders.checkpoints import CheckpointError
-from bench_encoders.waveform import RawWaveform, WaveformConfig
+from bench_encoders.frontends import WaveConfig, Waveform
 
 SAMPLE_RATE = 48000
 WINDOW_SAMPLES = 3 * SAMPLE_RATE
@@ -150,7 +150,7 @@ class BirdNETEncoder(AudioEncoder):
             window_frames=WINDOW_SAMPLES,
             has_cls=True,
         )
-        self.frontend = RawWaveform(WaveformConfig(SAMPLE_RATE))
+        self.frontend = Waveform(WaveConfig(sample_rate=SAMPLE_RATE))
         self.model = BirdNETModel(model_file, threads=torch.get_num_threads())
 
     def encode_window(
@@ -161,11 +161,13 @@ class BirdNETEncoder(AudioEncoder):
         tokens, embedding = self.model(np.ascontiguousarray(waves.numpy()))
         steps = torch.ceil(frames.cpu() / self.info.frames_per_token)
         time_valid = torch.arange(TIME_TOKENS)[None] < steps[:, None]
-        device = features.device
+        device, n = features.device, len(layers)  # one layer: every index resolves to it
         return WindowOutput(
-            tokens=torch.from_numpy(tokens)[:, None, :, None, :].to(device),  # (B, 1, T, 1, D)
+            tokens=torch.from_numpy(tokens)[:, None, :, None, :]
+            .expand(-1, n, -1, -1, -1)
+            .to(device),
             time_valid=time_valid.to(device),
-            cls=torch.from_numpy(embedding)[:, None].to(device),
+            cls=torch.from_numpy(embedding)[:, None].expand(-1, n, -1).to(device),
         )
 
 

@@ -73,17 +73,25 @@ def load_state_dict(path: str | Path) -> dict[str, Any]:
     return dict(loaded)
 
 
+def _weight_files(folder: Path) -> list[Path]:
+    """A model folder's weight file, or its shards in name order."""
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (folder / name).is_file():
+            return [folder / name]
+    shards = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("pytorch_model-*.bin"))
+    if not shards:
+        raise MissingResourceError(f"{folder} holds no model weights (*.safetensors or *.bin)")
+    return shards
+
+
 def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a checkpoint file, or of a model folder's weight file."""
+    """SHA-256 of a checkpoint file, or of a model folder's weight files (shards concatenated)."""
     path = Path(path).expanduser()
-    if path.is_dir():
-        path = next(
-            p for p in (path / "model.safetensors", path / "pytorch_model.bin") if p.is_file()
-        )
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
+    for file in _weight_files(path) if path.is_dir() else [path]:
+        with file.open("rb") as handle:
+            for block in iter(lambda h=handle: h.read(1 << 22), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 

@@ -60,7 +60,8 @@ class PostNormBlock(nn.Module):
 
 
 class PreNormBlock(nn.Module):
-    """timm ViT block (Audio-MAE, ASiT): norms before attention and MLP, inside the residuals."""
+    """timm ViT block (Audio-MAE, ASiT, Dasheng): norms before attention and MLP, inside the
+    residuals."""
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float, eps: float) -> None:
         super().__init__()

@@ -37,6 +37,7 @@ class BackboneConfig(Config):
 BuildFn = Callable[[str, str], AudioEncoder]
 FilterFn = Callable[[Mapping[str, object]], dict[str, Tensor]]
 ModelFileFn = Callable[[str, str, Path], AudioEncoder]
+CheckpointBuildFn = Callable[[str, str, Mapping[str, object]], AudioEncoder]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class Architecture:
     """(backbone name, preset) -> encoder with freshly initialised weights."""
     checkpoint_filter_fn: FilterFn | None = None
     presets: tuple[str, ...] = ("base",)
+    build_for_checkpoint: CheckpointBuildFn | None = None
+    """(backbone name, preset, raw checkpoint) -> encoder shaped as the checkpoint's own config
+    says, for formats that carry one (BEATs); None: the preset fixes the shapes."""
     load_model_file: ModelFileFn | None = None
     """(backbone name, preset, model file) -> encoder running that file. For weights that are not
     a torch state dict; such an architecture has no random initialisation."""
@@ -66,6 +70,7 @@ class Architecture:
 
 
 _ARCHS: dict[str, Architecture] = {}
+HF_PREFIX = "hf:"
 
 
 def register_arch(arch: Architecture) -> Architecture:
@@ -140,7 +145,16 @@ def create_encoder(
     preset: str = "base",
     seed: int = 0,
 ) -> tuple[AudioEncoder, Weights]:
-    """Build backbone `name` with official weights, or seeded random ones when explicitly asked."""
+    """Build backbone `name` with official weights, or seeded random ones when explicitly asked.
+
+    `hf:<folder or model id>` names any Hugging Face audio encoder; it needs no config file.
+    """
+    if name.startswith(HF_PREFIX):
+        from bench_encoders.hf import create_hf_encoder
+
+        return create_hf_encoder(
+            name, checkpoint=checkpoint, random_weights=random_weights, preset=preset, seed=seed
+        )
     config = load_backbone_config(name)
     arch = get_arch(config.arch)
     if preset not in arch.presets:
@@ -165,9 +179,12 @@ def create_encoder(
             encoder = arch.load_model_file(name, preset, path)
         else:
             assert arch.build is not None and arch.checkpoint_filter_fn is not None
-            encoder = arch.build(name, preset)
-            state = arch.checkpoint_filter_fn(load_state_dict(path))
-            load_exact(encoder, state, f"checkpoint {path}")
+            raw = load_state_dict(path)
+            if arch.build_for_checkpoint is None:
+                encoder = arch.build(name, preset)
+            else:
+                encoder = arch.build_for_checkpoint(name, preset, raw)
+            load_exact(encoder, arch.checkpoint_filter_fn(raw), f"checkpoint {path}")
         weights = Weights(source="checkpoint", sha256=file_sha256(path), path=str(path))
     return encoder.eval().requires_grad_(False), weights
 

@@ -64,7 +64,6 @@ class EncodeStage:
 
         torch.set_num_threads(spec.threads)
         self.spec = spec
-        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self.encoder, _ = create_encoder(
             spec.backbone,
             checkpoint=spec.checkpoint,
@@ -72,7 +71,7 @@ class EncodeStage:
             preset=spec.preset,
             seed=spec.seed,
         )
-        self.encoder.to(self.device)
+        self.encoder.prepare()
         self.token_dtype = TokenDType(spec.dtype).numpy_dtype
         self.sample_rate = self.encoder.info.sample_rate
 
@@ -124,20 +123,11 @@ class EncodeStage:
         }
 
     def _encode(self, waves: list[np.ndarray]) -> Any:
-        """Pad a list of waveforms into one batch and run the encoder (bf16 autocast on GPU)."""
+        """Pad a list of waveforms into one batch and run the encoder's inference path."""
         import torch
 
         lengths = torch.tensor([len(w) for w in waves])
         padded = torch.zeros((len(waves), int(lengths.max())))
         for row, wave in enumerate(waves):
             padded[row, : len(wave)] = torch.from_numpy(wave)
-        if self.device.type == "cuda":
-            padded = padded.pin_memory().to(self.device, non_blocking=True)
-            lengths = lengths.to(self.device)
-        with (
-            torch.inference_mode(),
-            torch.autocast(
-                self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"
-            ),
-        ):
-            return self.encoder(padded, lengths, self.spec.layers)
+        return self.encoder.encode(padded, lengths, self.spec.layers)

@@ -29,6 +29,9 @@ def backbones() -> None:
         env = config.checkpoint_env or ""
         where = f"${env} set" if env and os.environ.get(env) else f"${env} (unset)" if env else "-"
         table.add_row(name, config.arch, where, config.description)
+    table.add_row(
+        "hf:<dir or id>", "hf", "the folder", "any transformers audio encoder (AST, wav2vec2, ...)"
+    )
     console.print(table)
 
 
