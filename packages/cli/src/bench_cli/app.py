@@ -10,6 +10,7 @@ from bench_cli.commands import ls, query
 from bench_cli.commands.demo import demo_command
 from bench_cli.commands.extract import extract_command
 from bench_cli.commands.report import report_command
+from bench_cli.commands.run import run_command
 from bench_cli.commands.tune import train_command, tune_command
 from bench_cli.console import err_console
 from bench_core import BenchError
@@ -25,6 +26,7 @@ app.command("extract")(extract_command)
 app.command("tune")(tune_command)
 app.command("train")(train_command)
 app.command("report")(report_command)
+app.command("run")(run_command)
 app.command("demo")(demo_command)
 app.add_typer(ls.app, name="ls")
 app.add_typer(query.app, name="query")
