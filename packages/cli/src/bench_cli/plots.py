@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -80,6 +81,7 @@ def bars(rows: Sequence[ResultSummary], path: Path) -> Path:
     axes = figure.add_subplot()
     width = 0.8 / len(poolings)
     positions = np.arange(len(backbones))
+    colours = colormaps["tab20" if len(poolings) > 10 else "tab10"].colors
     for j, pooling in enumerate(poolings):
         axes.bar(
             positions + (j - (len(poolings) - 1) / 2) * width,
@@ -87,8 +89,11 @@ def bars(rows: Sequence[ResultSummary], path: Path) -> Path:
             width,
             yerr=np.nan_to_num(sds[:, j]),
             capsize=2,
+            color=colours[j % len(colours)],
             label=pooling,
         )
+    top = np.nanmax(means + sds)
+    axes.set_ylim(0, 1.3 * top if np.isfinite(top) and top > 0 else 1)  # room for the legend
     axes.set_xticks(positions, backbones)
     axes.set_ylabel(f"test {rows[0].metric} (%)")
     axes.set_title(f"{rows[0].dataset}: mean ± sd over seeds")

@@ -314,7 +314,9 @@ class _Running:
         if record is not None:
             self.store.add_runs([record])
 
-    def show(self, trials: list[Any]) -> None:
+    def show(self, trials: list[Any], ended: Any = None, status: str = "") -> None:
+        """Publish a snapshot; `ended` is a trial Tune is ending (its callbacks run before it sets
+        the trial's final `status`)."""
         if self.on_progress is None:
             return
         views = tuple(
@@ -322,7 +324,7 @@ class _Running:
                 trial_id=t.trial_id,
                 lr=t.config.get("lr", math.nan),
                 weight_decay=t.config.get("weight_decay", math.nan),
-                status=t.status,
+                status=status if t is ended else t.status,
                 epoch=int(t.last_result.get("epoch", 0)),
                 best=t.last_result.get(TRIAL_METRIC),
             )
@@ -361,9 +363,9 @@ class SearchMonitor(Callback):
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def _show(self, trials: list[Any]) -> None:
+    def _show(self, trials: list[Any], ended: Any = None, status: str = "") -> None:
         if running := _RUNNING.get(self.name):
-            running.show(trials)
+            running.show(trials, ended, status)
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._show(trials)
@@ -376,10 +378,10 @@ class SearchMonitor(Callback):
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         if running := _RUNNING.get(self.name):
             running.trial_finished(trial)
-            running.show(trials)
+            running.show(trials, trial, "TERMINATED")
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self._show(trials)
+        self._show(trials, trial, "ERROR")
 
 
 def stored_outcome(
@@ -473,6 +475,8 @@ def _configure_tune() -> None:
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no console tables
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     logging.getLogger("ray.tune").setLevel(logging.WARNING)
+    # without the loggers, Tune's result analysis warns that it finds no per-trial files
+    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
 
 
 def _final_runs(search: _Search, tokens: TokenHandle, best: RunRecord) -> list[RunRecord]:

@@ -55,11 +55,12 @@ class RankChange:
 def dataset_groups(
     summaries: Sequence[ResultSummary], groups: Mapping[str, Sequence[str]]
 ) -> dict[str, list[str]]:
-    """The named groups (only datasets with results), plus one "other <metric>" group per metric
-    for datasets in no group: a mean never mixes mAP with accuracy unless a group says so."""
+    """The named groups that have results (with all their members, so an average can say how
+    complete it is), plus one "other <metric>" group per metric for datasets in no group: a mean
+    never mixes mAP with accuracy unless a group says so."""
     present = {s.dataset: s.metric for s in summaries}
     out = {
-        name: [d for d in members if d in present]
+        name: list(members)
         for name, members in groups.items()
         if any(d in present for d in members)
     }
