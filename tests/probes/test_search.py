@@ -70,7 +70,7 @@ def test_concurrent_readers_map_one_copy_of_the_tokens(tmp_path: Path) -> None:
         assert np.isfinite(checksum)
         return grown, data.train.tokens.nbytes, data.train.tokens.flags.writeable
 
-    with SharedTokens(store, embedding_set) as tokens:
+    with SharedTokens(embedding_set) as tokens:
         results = ray.get([read.remote(tokens.handle) for _ in range(2)])
     for grown, token_bytes, writeable in results:
         assert token_bytes > 16 * 2**20

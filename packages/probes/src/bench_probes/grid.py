@@ -113,7 +113,7 @@ def run_grid(
             if not sets:
                 summary.missing.append((dataset, backbone))
                 continue
-            with SharedTokens(store, sets[0], config.layer) as tokens:
+            with SharedTokens(sets[0], config.layer) as tokens:
                 for pooling in poolings:
                     outcome = tune_pooling(
                         store,

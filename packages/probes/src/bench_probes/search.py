@@ -535,7 +535,7 @@ def tune_pooling(
     _configure_tune()
     with ExitStack() as stack:
         if tokens is None:
-            tokens = stack.enter_context(SharedTokens(store, embedding_set))
+            tokens = stack.enter_context(SharedTokens(embedding_set))
         spec = _Search(experiment, embedding_set, pooling, search, seed, tokens.layer)
         slots = max(1, min(search.trials, int(resources.get("CPU", 1) // CPUS_PER_TRIAL)))
         return _search(

@@ -1,14 +1,15 @@
 """One embedding set's token arrays in the Ray object store, shared by every trial and final run.
 
-A small holder actor loads the set from the store and puts it into the object store once; trials
-and tasks borrow that one object. Numpy arrays in the object store are deserialised as read-only
+The driver loads the set and puts it into the object store once; trials and tasks borrow that one
+object through a small holder actor. Numpy arrays in the object store are deserialised as read-only
 views of the node's shared memory, so N concurrent trials on a node map one copy instead of holding
 N (`tests/probes/test_search.py` measures it), and a node that runs trials pulls the object once.
 
-Why an actor owns the object rather than the driver: Ray Tune keeps references to recent trials
-(and through them to whatever their trainable captured) after a search ends, so a driver-owned
-object would stay pinned long after its searches. The holder makes the lifetime explicit: the copy
-is dropped when `SharedTokens` closes, however many references Tune kept.
+Why the holder: a trainable is pickled by Tune, and an ObjectRef pickled that way "escapes" Ray's
+reference counting and stays pinned until the driver exits (Tune also keeps recent trials, with
+their trainables, after a search). The trainable therefore captures only the holder's handle;
+the reference itself travels through Ray's own serialisation, so the copy is freed when
+`SharedTokens` closes.
 """
 
 from __future__ import annotations
@@ -17,21 +18,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench_probes.data import ProbeData
-from bench_store import EmbeddingSet, TokenStore
+from bench_store import EmbeddingSet
 
 
-class _TokenHolder:
-    """Loads one embedding set and owns its single object-store copy."""
+def _holder_class() -> type:
+    """The holder's class. Built inside a function, so Ray ships it by value and the holder process
+    never imports bench_probes (torch, scikit-learn, LanceDB: seconds of start-up); it never
+    deserialises the data either, it only hands out the reference."""
 
-    def __init__(self, store_uri: str, set_name: str, layer: int | None) -> None:
-        import ray
+    class TokenHolder:
+        def __init__(self, boxed: list[Any]) -> None:
+            # a list keeps Ray from resolving the reference into the data
+            self._boxed = boxed
 
-        data = ProbeData.from_set(TokenStore(store_uri).open_set(set_name), layer)
-        self._ref = ray.put(data)
+        def ref(self) -> list[Any]:
+            return self._boxed
 
-    def ref(self) -> list[Any]:
-        # wrapped in a list: a bare ObjectRef returned from an actor would be resolved to the data
-        return [self._ref]
+    return TokenHolder
 
 
 @dataclass(frozen=True)
@@ -48,16 +51,14 @@ class TokenHandle:
 
 
 class SharedTokens:
-    """The probe data of `embedding_set` (at `layer`; default the last stored), put into the object
-    store on first use and dropped on `close()` (or at the end of a `with` block). Ray must be
-    initialised before `handle` is read."""
+    """The probe data of `embedding_set` (at `layer`; default the last stored), loaded and put into
+    the object store on first use and dropped on `close()` (or at the end of a `with` block). Ray
+    must be initialised before `handle` is read."""
 
-    def __init__(
-        self, store: TokenStore, embedding_set: EmbeddingSet, layer: int | None = None
-    ) -> None:
-        self.store_uri = store.uri
+    def __init__(self, embedding_set: EmbeddingSet, layer: int | None = None) -> None:
         self.embedding_set = embedding_set
         self.layer = layer
+        self._ref: Any = None
         self._handle: TokenHandle | None = None
 
     @property
@@ -65,9 +66,8 @@ class SharedTokens:
         if self._handle is None:
             import ray
 
-            holder_cls = ray.remote(num_cpus=0, max_restarts=0)(_TokenHolder)
-            holder = holder_cls.remote(self.store_uri, self.embedding_set.name, self.layer)
-            ray.get(holder.ref.remote())  # surface loading errors here, not inside a trial
+            self._ref = ray.put(ProbeData.from_set(self.embedding_set, self.layer))
+            holder = ray.remote(num_cpus=0, max_restarts=0)(_holder_class()).remote([self._ref])
             self._handle = TokenHandle(holder)
         return self._handle
 
@@ -76,7 +76,7 @@ class SharedTokens:
             import ray
 
             ray.kill(self._handle.holder)
-            self._handle = None
+            self._handle, self._ref = None, None
 
     def __enter__(self) -> SharedTokens:
         return self

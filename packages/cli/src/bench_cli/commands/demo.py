@@ -61,7 +61,7 @@ def demo_command(
     print_summary(summary)
     embedding_set = store.open_set(summary.embedding_set)
     console.rule("[bold]2/3 tune")
-    with SharedTokens(store, embedding_set) as tokens, SearchBoard() as board:
+    with SharedTokens(embedding_set) as tokens, SearchBoard() as board:
         for name in DEMO_POOLINGS:
             pooling = load_pooling_config(name)
             search = load_search_config(pooling.search).with_budget(trials, epochs, seeds)

@@ -51,7 +51,7 @@ def tune_command(
     configs = [load_pooling_config(name) for name in names]
     for config in configs:
         require_implemented(config)
-    with SharedTokens(token_store, embedding_set, layer) as tokens, SearchBoard() as board:
+    with SharedTokens(embedding_set, layer) as tokens, SearchBoard() as board:
         for config in configs:
             search = load_search_config(config.search).with_budget(trials, epochs, seeds)
             outcome = tune_pooling(
