@@ -100,5 +100,6 @@ def test_adding_runs_is_idempotent(tmp_path: Path) -> None:
     )
     assert store.add_runs([run]) == 1
     assert store.add_runs([run]) == 0
+    store.compact_runs()
     assert [r.run_id for r in store.runs(experiment="e", kind="trial")] == ["search/trial-1"]
     assert store.runs(experiment="it's") == []  # quotes in filters are escaped

@@ -94,7 +94,8 @@ def group_sections(
             )
         sections.append(
             Section(
-                f"{group} — mean test {rows[0].metric} (%) over {rows[0].group_size} datasets",
+                f"{group} — mean test {rows[0].metric} (%) over "
+                + (f"{size} datasets" if (size := rows[0].group_size) > 1 else "1 dataset"),
                 ["backbone", *poolings],
                 table_rows,
             )

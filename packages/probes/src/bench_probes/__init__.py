@@ -10,14 +10,8 @@ from bench_probes.config import (
 from bench_probes.data import ProbeData, SplitArrays
 from bench_probes.heads import HEADS, PoolingHead, build_head
 from bench_probes.metrics import evaluate, macro_map
-from bench_probes.search import (
-    SearchInterrupted,
-    SearchProgress,
-    TrialView,
-    TuneOutcome,
-    stored_outcome,
-    tune_pooling,
-)
+from bench_probes.monitor import SearchProgress, TrialView
+from bench_probes.search import SearchInterrupted, TuneOutcome, stored_outcome, tune_pooling
 from bench_probes.shared import SharedTokens
 from bench_probes.trainer import TrainResult, TrainSettings, train_probe
 

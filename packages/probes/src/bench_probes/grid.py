@@ -15,7 +15,8 @@ from pydantic import Field, PositiveInt, model_validator
 
 from bench_core import Config, load_config, load_named_config
 from bench_probes.config import list_poolings, load_pooling_config, load_search_config
-from bench_probes.search import ProgressListener, TuneOutcome, require_implemented, tune_pooling
+from bench_probes.monitor import ProgressListener
+from bench_probes.search import TuneOutcome, require_implemented, tune_pooling
 from bench_probes.shared import SharedTokens
 from bench_store import TokenStore
 

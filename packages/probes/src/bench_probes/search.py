@@ -25,26 +25,31 @@ import math
 import os
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ray.tune import Callback
 
 from bench_core import BenchError, ConfigError, bench_home, ensure_ray
 from bench_probes.config import PoolingConfig, SearchConfig
 from bench_probes.data import ProbeData
 from bench_probes.heads import HEADS
 from bench_probes.metrics import metric_name
+from bench_probes.monitor import (
+    TRIAL_METRIC,
+    ProgressListener,
+    RunningSearch,
+    SearchMonitor,
+    running,
+)
 from bench_probes.samplers import SobolThenTPESampler
 from bench_probes.shared import SharedTokens, TokenHandle
 from bench_probes.trainer import TrainSettings, train_probe
 from bench_store import EmbeddingSet, RunRecord, TokenStore, identity_hash
 
-TRIAL_METRIC = "valid_score"
 CPUS_PER_TRIAL = 1
 
 
@@ -82,42 +87,6 @@ class TuneOutcome:
         slot trained all the time; the rest is scheduling, reporting, start-up and idle tails."""
         trained = sum(r.train_seconds for r in self.trials)
         return self.search_seconds * self.slots / trained if trained else math.nan
-
-
-@dataclass(frozen=True)
-class TrialView:
-    """One trial as the live view shows it."""
-
-    trial_id: str
-    lr: float
-    weight_decay: float
-    status: str
-    """Tune's status: PENDING, RUNNING, PAUSED, TERMINATED or ERROR."""
-    epoch: int
-    best: float | None
-    """Best validation score so far (None before the first report)."""
-
-
-@dataclass(frozen=True)
-class SearchProgress:
-    """A snapshot of a running search, handed to the progress listener after every trial event."""
-
-    pooling: str
-    embedding_set: str
-    total: int
-    trials: tuple[TrialView, ...]
-
-    @property
-    def finished(self) -> int:
-        return sum(t.status in ("TERMINATED", "ERROR") for t in self.trials)
-
-    @property
-    def best(self) -> TrialView | None:
-        scored = [t for t in self.trials if t.best is not None and np.isfinite(t.best)]
-        return max(scored, key=lambda t: t.best or 0.0) if scored else None
-
-
-ProgressListener = Callable[[SearchProgress], None]
 
 
 def make_run_record(
@@ -301,89 +270,6 @@ class _Search:
         return dataclasses.replace(record, run_id=f"{self.name}/final-{settings.seed}")
 
 
-@dataclass
-class _Running:
-    """The driver-side half of a running search: the results table and the progress listener."""
-
-    search: _Search
-    store: TokenStore
-    on_progress: ProgressListener | None
-
-    def trial_finished(self, trial: Any) -> None:
-        record = self.search.trial_record(trial.trial_id, trial.config, trial.last_result)
-        if record is not None:
-            self.store.add_runs([record])
-
-    def show(self, trials: list[Any], ended: Any = None, status: str = "") -> None:
-        """Publish a snapshot; `ended` is a trial Tune is ending (its callbacks run before it sets
-        the trial's final `status`)."""
-        if self.on_progress is None:
-            return
-        views = tuple(
-            TrialView(
-                trial_id=t.trial_id,
-                lr=t.config.get("lr", math.nan),
-                weight_decay=t.config.get("weight_decay", math.nan),
-                status=status if t is ended else t.status,
-                epoch=int(t.last_result.get("epoch", 0)),
-                best=t.last_result.get(TRIAL_METRIC),
-            )
-            for t in trials
-        )
-        self.on_progress(
-            SearchProgress(
-                pooling=self.search.pooling.name,
-                embedding_set=self.search.embedding_set.name,
-                total=self.search.search.trials,
-                trials=views,
-            )
-        )
-
-
-_RUNNING: dict[str, _Running] = {}
-"""Searches running in this driver process, by name; what `SearchMonitor` reports to."""
-
-
-@contextmanager
-def _running(running: _Running) -> Iterator[None]:
-    _RUNNING[running.search.name] = running
-    try:
-        yield
-    finally:
-        del _RUNNING[running.search.name]
-
-
-class SearchMonitor(Callback):
-    """Tune callback (runs in the driver): stores each trial as it finishes and feeds the live view.
-
-    Tune pickles its callbacks with the experiment and a restored experiment brings back that
-    pickled copy, so this object holds only the search's name and looks up the store and the
-    display in the driver's registry of running searches (`_RUNNING`)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def _show(self, trials: list[Any], ended: Any = None, status: str = "") -> None:
-        if running := _RUNNING.get(self.name):
-            running.show(trials, ended, status)
-
-    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self._show(trials)
-
-    def on_trial_result(
-        self, iteration: int, trials: list, trial: Any, result: dict, **info: Any
-    ) -> None:
-        self._show(trials)
-
-    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        if running := _RUNNING.get(self.name):
-            running.trial_finished(trial)
-            running.show(trials, trial, "TERMINATED")
-
-    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self._show(trials, trial, "ERROR")
-
-
 def stored_outcome(
     store: TokenStore, experiment: str, embedding_set: EmbeddingSet, pooling: str
 ) -> TuneOutcome | None:
@@ -554,7 +440,16 @@ def _search(
     storage = storage_dir.resolve()
     storage.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    with _running(_Running(spec, store, on_progress)):
+    watched = RunningSearch(
+        spec.name,
+        spec.pooling.name,
+        spec.embedding_set.name,
+        spec.search.trials,
+        spec.trial_record,
+        store,
+        on_progress,
+    )
+    with running(watched):
         tuner, resumed = _tuner(spec, tokens, storage, slots)
         grid = tuner.fit()
     search_seconds = time.perf_counter() - started
@@ -579,6 +474,7 @@ def _search(
     best = max(trials, key=lambda r: r.valid_score if np.isfinite(r.valid_score) else -np.inf)
     finals = _final_runs(spec, tokens, best)
     store.add_runs(finals)
+    store.compact_runs()
     return TuneOutcome(
         pooling=spec.pooling.name,
         best_hparams={"lr": best.hparams["lr"], "weight_decay": best.hparams["weight_decay"]},

@@ -123,6 +123,13 @@ class TokenStore:
         )
         return int(result.num_inserted_rows)
 
+    def compact_runs(self) -> None:
+        """Merge the results table's small files: searches store each trial as it finishes, one
+        small commit per trial, and a grid of thousands of searches would otherwise leave the
+        table in tens of thousands of fragments that every read has to open."""
+        if RESULTS_TABLE in self._table_names():
+            self.db.open_table(RESULTS_TABLE).optimize()
+
     def runs(self, **equals: str) -> list[RunRecord]:
         """Runs whose columns equal the given values (e.g. dataset="esc50", kind="final"); the
         filter runs inside LanceDB, so a lookup never reads the whole results table."""
