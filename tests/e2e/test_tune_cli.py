@@ -15,7 +15,8 @@ import yaml
 from typer.testing import CliRunner
 
 from bench_cli.app import app
-from bench_core import BenchError
+from bench_core import BenchError, ConfigError
+from bench_core.config import validate_config
 from bench_probes import (
     SearchProgress,
     list_poolings,
@@ -23,7 +24,7 @@ from bench_probes import (
     load_search_config,
     tune_pooling,
 )
-from bench_probes.grid import load_experiment
+from bench_probes.grid import ExperimentConfig, load_experiment
 from bench_store import TokenStore
 from tests.probes.toy_store import write_toy_set
 
@@ -36,6 +37,15 @@ def test_paper_grid_config() -> None:
     assert paper.trials == 50 and paper.name == "paper"
     assert set(paper.groups["bioacoustics"]) == {"hsn", "pow", "per", "nes", "sne", "uhh", "nbp"}
     assert load_experiment("synthetic").pooling_names() == list_poolings()
+    grid = {"name": "g", "datasets": ["a"], "backbones": ["b"]}
+    for wrong in (
+        {"name": "a/b"},
+        {"poolings": "some"},
+        {"groups": {"g": ["z"]}},
+        {"datasets": ["a", "a"]},
+    ):
+        with pytest.raises(ConfigError):
+            validate_config({**grid, **wrong}, ExperimentConfig, "test")
 
 
 @pytest.mark.slow

@@ -16,7 +16,12 @@ from pydantic import Field, PositiveInt, model_validator
 from bench_core import Config, load_config, load_named_config
 from bench_probes.config import list_poolings, load_pooling_config, load_search_config
 from bench_probes.monitor import ProgressListener
-from bench_probes.search import TuneOutcome, require_implemented, tune_pooling
+from bench_probes.search import (
+    EXPERIMENT_NAME,
+    TuneOutcome,
+    require_implemented,
+    tune_pooling,
+)
 from bench_probes.shared import SharedTokens
 from bench_store import TokenStore
 
@@ -27,7 +32,7 @@ class ExperimentConfig(Config):
     bioacoustics). Dataset and backbone names are checked when the grid runs (a missing
     embedding set is reported, not fatal), so a grid may name sets still to be extracted."""
 
-    name: str
+    name: str = Field(pattern=EXPERIMENT_NAME.pattern)
     datasets: list[str] = Field(min_length=1)
     backbones: list[str] = Field(min_length=1)
     poolings: list[str] | str = "all"

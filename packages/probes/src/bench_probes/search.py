@@ -23,6 +23,7 @@ import dataclasses
 import logging
 import math
 import os
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -51,6 +52,8 @@ from bench_probes.trainer import TrainSettings, train_probe
 from bench_store import EmbeddingSet, RunRecord, TokenStore, identity_hash
 
 CPUS_PER_TRIAL = 1
+EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+"""Experiment names become folder names and run-id prefixes: no separators, no spaces."""
 
 
 class SearchInterrupted(BenchError):
@@ -84,7 +87,8 @@ class TuneOutcome:
     @property
     def overhead_ratio(self) -> float:
         """Slot-seconds the search occupied per second its trials spent training: 1.0 means every
-        slot trained all the time; the rest is scheduling, reporting, start-up and idle tails."""
+        slot trained all the time; the rest is scheduling, reporting, start-up and idle tails.
+        Meaningful for a search run in one go (not skipped, not resumed)."""
         trained = sum(r.train_seconds for r in self.trials)
         return self.search_seconds * self.slots / trained if trained else math.nan
 
@@ -414,6 +418,10 @@ def tune_pooling(
     Raises SearchInterrupted when stopped (Ctrl-C) before every trial finished.
     """
     require_implemented(pooling)
+    if not EXPERIMENT_NAME.fullmatch(experiment):
+        raise ConfigError(
+            f"experiment name '{experiment}' may use only letters, digits and _ . + -"
+        )
     stored = stored_outcome(store, experiment, embedding_set, pooling.name)
     if stored is not None:
         return stored
