@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from bench_cli.app import app
+from bench_cli.plots import FIGURE_PIXELS
 from bench_encoders import birdnet_available
 
 runner = CliRunner(env={"COLUMNS": "240"})
@@ -58,7 +60,17 @@ def test_missing_dataset_and_checkpoint_fail_with_a_clear_message(tmp_path: Path
 
 
 def test_help_of_every_command() -> None:
-    for command in ([], ["extract"], ["tune"], ["train"], ["report"], ["query"], ["demo"], ["ls"]):
+    for command in (
+        [],
+        ["extract"],
+        ["tune"],
+        ["train"],
+        ["report"],
+        ["run"],
+        ["query"],
+        ["demo"],
+        ["ls"],
+    ):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, result.output
     assert "--random-weights" in runner.invoke(app, ["extract", "--help"]).output
@@ -86,11 +98,19 @@ def test_demo_end_to_end_then_report_and_ls(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "linear" in result.output and "protobin" in result.output
+    figures = sorted((workdir / "plots").iterdir())
+    assert [f.name for f in figures] == ["synthetic_bars.png", "synthetic_heatmap.png"]
+    for figure in figures:
+        assert f"figure: {figure}" in result.output.replace("\n", "")
+        with Image.open(figure) as image:
+            image.verify()
+        with Image.open(figure) as image:
+            assert image.format == "PNG" and image.size == FIGURE_PIXELS
 
     store = str(workdir / "store")
     report = runner.invoke(app, ["report", "--json", "--store", store])
     assert report.exit_code == 0, report.output
-    rows = json.loads(report.output)
+    rows = json.loads(report.output)["results"]
     assert {r["pooling"] for r in rows} == {"linear", "protobin"}
     for row in rows:
         assert row["dataset"] == "synthetic" and row["metric"] == "map" and row["n"] == 2

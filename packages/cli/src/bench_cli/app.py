@@ -12,6 +12,7 @@ from bench_cli.commands.demo import demo_command
 from bench_cli.commands.extract import extract_command
 from bench_cli.commands.import_ import import_command
 from bench_cli.commands.report import report_command
+from bench_cli.commands.run import run_command
 from bench_cli.commands.tune import train_command, tune_command
 from bench_cli.console import err_console
 from bench_core import BenchError
@@ -28,6 +29,7 @@ app.command("import")(import_command)
 app.command("tune")(tune_command)
 app.command("train")(train_command)
 app.command("report")(report_command)
+app.command("run")(run_command)
 app.command("demo")(demo_command)
 app.command("check-backbone")(check_backbone_command)
 app.add_typer(ls.app, name="ls")

@@ -10,7 +10,9 @@ from bench_probes.config import (
 from bench_probes.data import ProbeData, SplitArrays
 from bench_probes.heads import HEADS, PoolingHead, build_head
 from bench_probes.metrics import evaluate, macro_map
-from bench_probes.search import TuneOutcome, tune_pooling
+from bench_probes.monitor import SearchProgress, TrialView
+from bench_probes.search import SearchInterrupted, TuneOutcome, stored_outcome, tune_pooling
+from bench_probes.shared import SharedTokens
 from bench_probes.trainer import TrainResult, TrainSettings, train_probe
 
 __all__ = [
@@ -19,9 +21,13 @@ __all__ = [
     "PoolingHead",
     "ProbeData",
     "SearchConfig",
+    "SearchInterrupted",
+    "SearchProgress",
+    "SharedTokens",
     "SplitArrays",
     "TrainResult",
     "TrainSettings",
+    "TrialView",
     "TuneOutcome",
     "build_head",
     "evaluate",
@@ -29,6 +35,7 @@ __all__ = [
     "load_pooling_config",
     "load_search_config",
     "macro_map",
+    "stored_outcome",
     "train_probe",
     "tune_pooling",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import Field, PositiveInt, model_validator
@@ -43,6 +44,36 @@ class SearchConfig(Config):
     grace_epochs: PositiveInt = 5
     reduction_factor: float = Field(default=3.0, gt=1)
     final_seeds: PositiveInt = 3
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SearchConfig:
+        if self.startup_trials > self.trials:
+            raise ValueError(
+                f"startup_trials ({self.startup_trials}) exceeds trials ({self.trials})"
+            )
+        if self.grace_epochs > self.epochs:
+            raise ValueError(f"grace_epochs ({self.grace_epochs}) exceeds epochs ({self.epochs})")
+        return self
+
+    def with_budget(
+        self,
+        trials: int | None = None,
+        epochs: int | None = None,
+        final_seeds: int | None = None,
+    ) -> SearchConfig:
+        """A smaller (or larger) search in the same proportions: the Sobol share of the trials and
+        ASHA's grace share of the epochs scale with the budget, so a 6-trial search still ends with
+        TPE trials (the paper: 25 of 50 quasi-random) and a 12-epoch one still prunes early."""
+        update: dict[str, int] = {}
+        if trials is not None:
+            share = self.startup_trials / self.trials
+            update |= {"trials": trials, "startup_trials": max(1, math.ceil(trials * share))}
+        if epochs is not None:
+            share = self.grace_epochs / self.epochs
+            update |= {"epochs": epochs, "grace_epochs": max(1, round(epochs * share))}
+        if final_seeds is not None:
+            update["final_seeds"] = final_seeds
+        return SearchConfig.model_validate({**self.model_dump(), **update})
 
 
 def load_pooling_config(name: str) -> PoolingConfig:

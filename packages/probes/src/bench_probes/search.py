@@ -1,31 +1,63 @@
-"""`bench tune`: Ray Tune search over learning rate and weight decay for one pooling, then the best
-configuration re-trained over several seeds and evaluated on the test split.
+"""`bench tune`: Ray Tune search over learning rate and weight decay for one pooling (Sobol, then
+TPE, with ASHA early stopping), then the best configuration re-trained over several seeds and
+evaluated on the test split. Every trial and final run goes into the results table.
 
-The token arrays are put into the Ray object store once and shared by every trial (numpy arrays in
-the object store are read zero-copy), so concurrent trials never hold private copies.
+What keeps the search cheap when probes are small (see `make bench`, benchmark `tune`):
+- tokens: one object-store copy per embedding set, mapped read-only by all trials (`shared.py`);
+- trial actors are reused (`reuse_actors`): a process imports torch and maps the tokens once and
+  then serves trial after trial;
+- a trial reports only at ASHA's rungs and at its last epoch. Each report blocks the trial until
+  the driver has handled it, so per-epoch reports cost a round trip per epoch; ASHA compares the
+  first result at or past each rung, so its decisions are the same.
+
+Resuming: a search lives in `<storage>/<name>`, where the name fingerprints the experiment, the
+embedding set, the pooling and the search config. An interrupted search is restored with
+`Tuner.restore` (finished trials stay finished); one whose final runs are in the results table is
+not run again. Each trial is stored as soon as it finishes, with a run id derived from the search
+name and Tune's trial id, so a resumed search never stores a trial twice.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import math
 import os
+import re
 import statistics
+import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ray.tune import Callback
 
-from bench_core import bench_home, ensure_ray
+from bench_core import BenchError, ConfigError, bench_home, ensure_ray
 from bench_probes.config import PoolingConfig, SearchConfig
 from bench_probes.data import ProbeData
+from bench_probes.heads import HEADS
 from bench_probes.metrics import metric_name
+from bench_probes.monitor import (
+    TRIAL_METRIC,
+    ProgressListener,
+    RunningSearch,
+    SearchMonitor,
+    running,
+)
 from bench_probes.samplers import SobolThenTPESampler
+from bench_probes.shared import SharedTokens, TokenHandle
 from bench_probes.trainer import TrainSettings, train_probe
-from bench_store import EmbeddingSet, RunRecord, TokenStore
+from bench_store import EmbeddingSet, RunRecord, TokenStore, identity_hash
 
-TRIAL_METRIC = "valid_score"
+CPUS_PER_TRIAL = 1
+EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+"""Experiment names become folder names and run-id prefixes: no separators, no spaces."""
+
+
+class SearchInterrupted(BenchError):
+    """The search stopped before all its trials finished (Ctrl-C); its state is saved."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +66,14 @@ class TuneOutcome:
     best_hparams: dict[str, Any]
     trials: list[RunRecord]
     finals: list[RunRecord]
+    skipped: bool = False
+    """True when the final runs were already stored: nothing was trained, records were read."""
+    resumed: bool = False
+    """True when an interrupted search was restored and completed."""
+    search_seconds: float = 0.0
+    """Wall time of the Tune search itself (0 when skipped)."""
+    slots: int = 0
+    """How many trials could run at once (CPUs / CPUs per trial, at most the trial budget)."""
 
     @property
     def test_mean(self) -> float:
@@ -43,6 +83,14 @@ class TuneOutcome:
     def test_sd(self) -> float:
         scores = [r.test_score for r in self.finals if r.test_score is not None]
         return statistics.stdev(scores) if len(scores) > 1 else 0.0
+
+    @property
+    def overhead_ratio(self) -> float:
+        """Slot-seconds the search occupied per second its trials spent training: 1.0 means every
+        slot trained all the time; the rest is scheduling, reporting, start-up and idle tails.
+        Meaningful for a search run in one go (not skipped, not resumed)."""
+        trained = sum(r.train_seconds for r in self.trials)
+        return self.search_seconds * self.slots / trained if trained else math.nan
 
 
 def make_run_record(
@@ -78,35 +126,275 @@ def make_run_record(
     )
 
 
+def report_epochs(search: SearchConfig) -> frozenset[int]:
+    """Epochs after which a trial reports: ASHA's rungs (computed as ASHAScheduler does, so a
+    rung is never missed) and the last epoch."""
+    rungs = int(np.log(search.epochs / search.grace_epochs) / np.log(search.reduction_factor) + 1)
+    milestones = (search.grace_epochs * search.reduction_factor**k for k in range(rungs))
+    return frozenset({math.ceil(m) for m in milestones} | {search.epochs})
+
+
+def _settings(search: SearchConfig, lr: float, weight_decay: float, seed: int) -> TrainSettings:
+    return TrainSettings(
+        lr=lr,
+        weight_decay=weight_decay,
+        epochs=search.epochs,
+        batch_size=search.batch_size,
+        seed=seed,
+    )
+
+
 def _trial(
     config: dict[str, Any], data: ProbeData, pooling: PoolingConfig, search: SearchConfig
 ) -> None:
+    """One trial: train on train, score on valid (test is never touched while searching), report
+    the best validation metrics so far and the pure training time (report waits excluded)."""
     import torch
     from ray import tune
 
-    torch.set_num_threads(1)
-    settings = TrainSettings(
-        lr=config["lr"],
-        weight_decay=config["weight_decay"],
-        epochs=search.epochs,
-        batch_size=search.batch_size,
-        seed=config["seed"],
+    torch.set_num_threads(CPUS_PER_TRIAL)
+    milestones = report_epochs(search)
+    best: dict[str, float] = {}
+    clock = {"trained": 0.0, "since": time.perf_counter()}
+
+    def on_epoch(epoch: int, valid: dict[str, float]) -> None:
+        clock["trained"] += time.perf_counter() - clock["since"]
+        if not best or valid["score"] > best["score"]:
+            best.clear()
+            best.update(valid)
+        if epoch + 1 in milestones:
+            tune.report(
+                {
+                    **{f"valid_{k}": v for k, v in best.items()},
+                    "epoch": epoch + 1,
+                    "train_seconds": clock["trained"],
+                }
+            )
+        clock["since"] = time.perf_counter()
+
+    settings = _settings(search, config["lr"], config["weight_decay"], config["seed"])
+    train_probe(
+        dataclasses.replace(data, test=None),
+        pooling.head,
+        pooling.params,
+        settings,
+        on_epoch=on_epoch,
     )
 
-    def report(epoch: int, valid: dict[str, float]) -> None:
-        tune.report({TRIAL_METRIC: valid["score"], "epoch": epoch + 1})
 
-    train_probe(data, pooling.head, pooling.params, settings, on_epoch=report)
+def _trainable(
+    tokens: TokenHandle, pooling: PoolingConfig, search: SearchConfig
+) -> Callable[[dict[str, Any]], None]:
+    """The Tune trainable: it captures only the small token handle (not the arrays), so Tune's
+    pickled copies of it stay small and the data keeps a single owner."""
+
+    def trial(config: dict[str, Any]) -> None:
+        _trial(config, tokens.load(), pooling, search)
+
+    return trial
 
 
 def _final_run(
-    data: ProbeData, pooling: PoolingConfig, settings: TrainSettings
+    tokens: TokenHandle, pooling: PoolingConfig, settings: TrainSettings
 ) -> tuple[dict[str, float], dict[str, float] | None, int, float]:
     import torch
 
-    torch.set_num_threads(1)
-    result = train_probe(data, pooling.head, pooling.params, settings)
+    torch.set_num_threads(CPUS_PER_TRIAL)
+    result = train_probe(tokens.load(), pooling.head, pooling.params, settings)
     return result.valid, result.test, result.epochs_run, result.seconds
+
+
+@dataclass(frozen=True)
+class _Search:
+    """Everything that identifies one search and turns its results into records."""
+
+    experiment: str
+    embedding_set: EmbeddingSet
+    pooling: PoolingConfig
+    search: SearchConfig
+    seed: int
+    layer: int | None
+
+    @property
+    def name(self) -> str:
+        """Tune's experiment name: readable, plus a fingerprint of what makes the search itself,
+        so a changed budget or search space starts a new search instead of resuming an old one."""
+        fingerprint = identity_hash(
+            {
+                "pooling": self.pooling.model_dump(),
+                "search": self.search.model_dump(),
+                "seed": self.seed,
+                "layer": self.layer,
+            }
+        )[:10]
+        return f"{self.experiment}__{self.embedding_set.name}__{self.pooling.name}__{fingerprint}"
+
+    def trial_record(
+        self, trial_id: str, config: dict[str, Any], metrics: dict[str, Any]
+    ) -> RunRecord | None:
+        """The record of a trial from its last result (None for a trial that never reported)."""
+        if TRIAL_METRIC not in metrics:
+            return None
+        valid = {k.removeprefix("valid_"): v for k, v in metrics.items() if k.startswith("valid_")}
+        settings = _settings(self.search, config["lr"], config["weight_decay"], config["seed"])
+        record = make_run_record(
+            "trial",
+            self.experiment,
+            self.embedding_set,
+            self.pooling,
+            settings,
+            valid,
+            None,
+            int(metrics["epoch"]),
+            float(metrics["train_seconds"]),
+        )
+        return dataclasses.replace(
+            record, run_id=f"{self.name}/{trial_id}", created_at=float(metrics["timestamp"])
+        )
+
+    def final_record(
+        self,
+        settings: TrainSettings,
+        valid: dict[str, float],
+        test: dict[str, float] | None,
+        epochs: int,
+        seconds: float,
+    ) -> RunRecord:
+        record = make_run_record(
+            "final",
+            self.experiment,
+            self.embedding_set,
+            self.pooling,
+            settings,
+            valid,
+            test,
+            epochs,
+            seconds,
+        )
+        return dataclasses.replace(record, run_id=f"{self.name}/final-{settings.seed}")
+
+
+def stored_outcome(
+    store: TokenStore, experiment: str, embedding_set: EmbeddingSet, pooling: str
+) -> TuneOutcome | None:
+    """The outcome of a finished search of this (experiment, embedding set, pooling) read back from
+    the results table, or None when its final runs are not stored yet."""
+    keys = {"experiment": experiment, "embedding_set": embedding_set.name, "pooling": pooling}
+    finals = store.runs(kind="final", **keys)
+    if not finals:
+        return None
+    name = finals[0].run_id.split("/")[0]
+    trials = [r for r in store.runs(kind="trial", **keys) if r.run_id.split("/")[0] == name]
+    finals = [r for r in finals if r.run_id.split("/")[0] == name]
+    hparams = finals[0].hparams
+    return TuneOutcome(
+        pooling=pooling,
+        best_hparams={"lr": hparams["lr"], "weight_decay": hparams["weight_decay"]},
+        trials=trials,
+        finals=finals,
+        skipped=True,
+    )
+
+
+def _tuner(search: _Search, tokens: TokenHandle, storage: Path, slots: int) -> tuple[Any, bool]:
+    """A Tuner for the search: restored when an interrupted one is on disk, else a new one.
+
+    `max_concurrent_trials=slots` matters beyond the limit itself: with a custom searcher Tune
+    starts one trial actor at a time unless a concurrency limit is set, and with reused actors a
+    trial that ends before the second actor is up hands its actor over and the second start is
+    cancelled, so short trials would run one at a time on any number of CPUs."""
+    from optuna.distributions import FloatDistribution
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+    from ray.tune.search.optuna import OptunaSearch
+
+    config = search.search
+    trainable = tune.with_resources(
+        _trainable(tokens, search.pooling, config), {"cpu": CPUS_PER_TRIAL}
+    )
+    param_space = {"seed": search.seed}
+    path = storage / search.name
+    if tune.Tuner.can_restore(path):
+        return tune.Tuner.restore(str(path), trainable, param_space=param_space), True
+    space = {
+        "lr": FloatDistribution(config.lr.low, config.lr.high, log=config.lr.log),
+        "weight_decay": FloatDistribution(
+            config.weight_decay.low, config.weight_decay.high, log=config.weight_decay.log
+        ),
+    }
+    tuner = tune.Tuner(
+        trainable,
+        param_space=param_space,
+        tune_config=tune.TuneConfig(
+            metric=TRIAL_METRIC,
+            mode="max",
+            search_alg=OptunaSearch(
+                space=space,
+                metric=TRIAL_METRIC,
+                mode="max",
+                sampler=SobolThenTPESampler(config.startup_trials, seed=search.seed),
+            ),
+            scheduler=ASHAScheduler(
+                time_attr="epoch",
+                max_t=config.epochs,
+                grace_period=config.grace_epochs,
+                reduction_factor=config.reduction_factor,
+            ),
+            num_samples=config.trials,
+            max_concurrent_trials=slots,
+            reuse_actors=True,
+        ),
+        run_config=tune.RunConfig(
+            name=search.name,
+            storage_path=str(storage),
+            verbose=0,
+            callbacks=[SearchMonitor(search.name)],
+        ),
+    )
+    return tuner, False
+
+
+def _configure_tune() -> None:
+    """No Tune console output (bench draws its own live view, Tune's lines would tear it), and no
+    per-trial CSV/JSON/TensorBoard files: the results table is the record, and those loggers cost
+    tens of milliseconds per report and per trial. TUNE_DISABLE_AUTO_CALLBACK_LOGGERS=0 in the
+    environment brings them back."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no console tables
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    logging.getLogger("ray.tune").setLevel(logging.WARNING)
+    # without the loggers, Tune's result analysis warns that it finds no per-trial files
+    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
+
+
+def _final_runs(search: _Search, tokens: TokenHandle, best: RunRecord) -> list[RunRecord]:
+    """The best configuration re-trained over `final_seeds` seeds in parallel, tested on test."""
+    import ray
+
+    settings = [
+        _settings(
+            search.search, best.hparams["lr"], best.hparams["weight_decay"], search.seed + 1000 + i
+        )
+        for i in range(search.search.final_seeds)
+    ]
+    remote = ray.remote(num_cpus=CPUS_PER_TRIAL)(_final_run)
+    outputs = ray.get([remote.remote(tokens, search.pooling, s) for s in settings])
+    return [
+        search.final_record(s, valid, test, epochs, seconds)
+        for s, (valid, test, epochs, seconds) in zip(settings, outputs, strict=True)
+    ]
+
+
+def require_implemented(pooling: PoolingConfig) -> None:
+    """Fail before any training when a pooling config names a head that does not exist (a grid
+    should not stop halfway through on a typo)."""
+    if pooling.head not in HEADS:
+        raise ConfigError(
+            f"pooling '{pooling.name}' uses head '{pooling.head}', which is not implemented; "
+            f"implemented: {', '.join(HEADS)}"
+        )
 
 
 def tune_pooling(
@@ -117,140 +405,90 @@ def tune_pooling(
     *,
     experiment: str = "default",
     seed: int = 0,
-    layer: int | None = None,
+    tokens: SharedTokens | None = None,
     storage_dir: Path | None = None,
     address: str | None = None,
-    on_trial: Callable[[int, int], None] | None = None,
+    on_progress: ProgressListener | None = None,
 ) -> TuneOutcome:
-    """Search, re-train the best configuration over `search.final_seeds` seeds, store every run."""
-    import optuna
-    import ray
-    from optuna.distributions import FloatDistribution
-    from ray import tune
-    from ray.tune.schedulers import ASHAScheduler
-    from ray.tune.search.optuna import OptunaSearch
+    """Search, re-train the best configuration over `search.final_seeds` seeds, store every run.
 
-    ensure_ray(address)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no console tables
-    data = ProbeData.from_set(embedding_set, layer)
-    space = {
-        "lr": FloatDistribution(search.lr.low, search.lr.high, log=search.lr.log),
-        "weight_decay": FloatDistribution(
-            search.weight_decay.low, search.weight_decay.high, log=search.weight_decay.log
-        ),
-    }
-    searcher = OptunaSearch(
-        space=space,
-        metric=TRIAL_METRIC,
-        mode="max",
-        sampler=SobolThenTPESampler(min(search.startup_trials, search.trials), seed=seed),
-    )
-    scheduler = ASHAScheduler(
-        time_attr="epoch",
-        max_t=search.epochs,
-        grace_period=min(search.grace_epochs, search.epochs),
-        reduction_factor=search.reduction_factor,
-    )
-    storage = (storage_dir or bench_home() / "tune").resolve()
+    A search whose final runs are stored already returns its stored outcome (`skipped`); an
+    interrupted one resumes (`resumed`). Pass `tokens` to share one object-store copy of the
+    embedding set between several searches (default: a copy for this search, last stored layer).
+    Raises SearchInterrupted when stopped (Ctrl-C) before every trial finished.
+    """
+    require_implemented(pooling)
+    if not EXPERIMENT_NAME.fullmatch(experiment):
+        raise ConfigError(
+            f"experiment name '{experiment}' may use only letters, digits and _ . + -"
+        )
+    stored = stored_outcome(store, experiment, embedding_set, pooling.name)
+    if stored is not None:
+        return stored
+    resources = ensure_ray(address)
+    _configure_tune()
+    with ExitStack() as stack:
+        if tokens is None:
+            tokens = stack.enter_context(SharedTokens(embedding_set))
+        spec = _Search(experiment, embedding_set, pooling, search, seed, tokens.layer)
+        slots = max(1, min(search.trials, int(resources.get("CPU", 1) // CPUS_PER_TRIAL)))
+        return _search(
+            spec, store, tokens.handle, storage_dir or bench_home() / "tune", slots, on_progress
+        )
+
+
+def _search(
+    spec: _Search,
+    store: TokenStore,
+    tokens: TokenHandle,
+    storage_dir: Path,
+    slots: int,
+    on_progress: ProgressListener | None,
+) -> TuneOutcome:
+    storage = storage_dir.resolve()
     storage.mkdir(parents=True, exist_ok=True)
-    trainable = tune.with_resources(
-        tune.with_parameters(_trial, data=data, pooling=pooling, search=search), {"cpu": 1}
+    started = time.perf_counter()
+    watched = RunningSearch(
+        spec.name,
+        spec.pooling.name,
+        spec.embedding_set.name,
+        spec.search.trials,
+        spec.trial_record,
+        store,
+        on_progress,
     )
-    tuner = tune.Tuner(
-        trainable,
-        param_space={"seed": seed},
-        tune_config=tune.TuneConfig(
-            metric=TRIAL_METRIC,
-            mode="max",
-            search_alg=searcher,
-            scheduler=scheduler,
-            num_samples=search.trials,
-        ),
-        run_config=tune.RunConfig(
-            name=f"{experiment}__{embedding_set.name}__{pooling.name}",
-            storage_path=str(storage),
-            verbose=0,
-            callbacks=[TrialProgress(search.trials, on_trial)] if on_trial else None,
-        ),
-    )
-    grid = tuner.fit()
-    trials = []
-    for result in grid:
-        if (
-            result.error is not None
-            or result.metrics_dataframe is None
-            or result.metrics_dataframe.empty
-        ):
-            continue
-        frame = result.metrics_dataframe
-        settings = TrainSettings(
-            lr=result.config["lr"],
-            weight_decay=result.config["weight_decay"],
-            epochs=search.epochs,
-            batch_size=search.batch_size,
-            seed=seed,
+    with running(watched):
+        tuner, resumed = _tuner(spec, tokens, storage, slots)
+        grid = tuner.fit()
+    search_seconds = time.perf_counter() - started
+    total = spec.search.trials
+    finished = grid.num_terminated + grid.num_errors
+    if finished < total:
+        raise SearchInterrupted(
+            f"{spec.pooling.name}: the search stopped after {finished} of {total} trials; its "
+            f"state is saved in {storage / spec.name}. Run the same command again to resume."
         )
-        trials.append(
-            make_run_record(
-                "trial",
-                experiment,
-                embedding_set,
-                pooling,
-                settings,
-                {"score": float(frame[TRIAL_METRIC].max())},
-                None,
-                int(frame["epoch"].max()),
-                float(frame["time_total_s"].max()),
-            )
-        )
+    trials = [
+        record
+        for result in grid
+        if result.error is None
+        and (record := spec.trial_record(result.metrics["trial_id"], result.config, result.metrics))
+    ]
     if not trials:
         raise RuntimeError(
-            f"every trial of {pooling.name} failed; see the Ray Tune logs in {storage}"
+            f"every trial of {spec.pooling.name} failed; see the Tune logs in {storage}"
         )
+    store.add_runs(trials)
     best = max(trials, key=lambda r: r.valid_score if np.isfinite(r.valid_score) else -np.inf)
-    final_settings = [
-        TrainSettings(
-            lr=best.hparams["lr"],
-            weight_decay=best.hparams["weight_decay"],
-            epochs=search.epochs,
-            batch_size=search.batch_size,
-            seed=seed + 1000 + i,
-        )
-        for i in range(search.final_seeds)
-    ]
-    data_ref = ray.put(data)
-    remote = ray.remote(num_cpus=1)(_final_run)
-    outputs = ray.get([remote.remote(data_ref, pooling, s) for s in final_settings])
-    finals = [
-        make_run_record(
-            "final", experiment, embedding_set, pooling, s, valid, test, epochs, seconds
-        )
-        for s, (valid, test, epochs, seconds) in zip(final_settings, outputs, strict=True)
-    ]
-    store.add_runs(trials + finals)
+    finals = _final_runs(spec, tokens, best)
+    store.add_runs(finals)
+    store.compact_runs()
     return TuneOutcome(
-        pooling=pooling.name,
+        pooling=spec.pooling.name,
         best_hparams={"lr": best.hparams["lr"], "weight_decay": best.hparams["weight_decay"]},
         trials=trials,
         finals=finals,
+        resumed=resumed,
+        search_seconds=search_seconds,
+        slots=slots,
     )
-
-
-class TrialProgress(Callback):
-    """Forwards finished-trial counts to a progress display (which stays out of Tune's pickles)."""
-
-    def __init__(self, total: int, on_trial: Callable[[int, int], None]) -> None:
-        self.total = total
-        self.done = 0
-        self.on_trial: Callable[[int, int], None] | None = on_trial
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "on_trial": None}
-
-    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        self.done += 1
-        if self.on_trial is not None:
-            self.on_trial(self.done, self.total)
-
-    on_trial_error = on_trial_complete

@@ -1,5 +1,14 @@
 """The bench token store (LanceDB): embedding sets, failures and results. No torch import here."""
 
+from bench_store.analysis import (
+    GroupMean,
+    RankChange,
+    WinMatrix,
+    dataset_groups,
+    group_means,
+    rank_changes,
+    win_matrix,
+)
 from bench_store.codecs import TokenDType
 from bench_store.embeddings import ClipTokens, EmbeddingSet, SetInfo, TokenBatch
 from bench_store.identity import identity_hash, table_name
@@ -9,13 +18,20 @@ from bench_store.store import TokenStore
 __all__ = [
     "ClipTokens",
     "EmbeddingSet",
+    "GroupMean",
+    "RankChange",
     "ResultSummary",
     "RunRecord",
     "SetInfo",
     "TokenBatch",
     "TokenDType",
     "TokenStore",
+    "WinMatrix",
+    "dataset_groups",
+    "group_means",
     "identity_hash",
+    "rank_changes",
     "summarize_runs",
     "table_name",
+    "win_matrix",
 ]

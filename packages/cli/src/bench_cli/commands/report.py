@@ -1,60 +1,91 @@
-"""`bench report`: final results per dataset as backbone x pooling tables (mean ± sd)."""
+"""`bench report`: the final (seeded) results as the paper reads them: backbone x pooling tables per
+dataset, averages over dataset groups, the pooling-vs-pooling win matrix and the backbone rank
+changes from linear probing to protobin; as rich tables, Markdown, JSON and PNG figures."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from bench_cli.console import StoreOption, console
-from bench_store import ResultSummary, TokenStore, summarize_runs
+from bench_cli.console import StoreOption, console, err_console
+from bench_cli.plots import write_plots
+from bench_cli.report_sections import (
+    RANK_AFTER,
+    RANK_BEFORE,
+    report_sections,
+    to_markdown,
+    to_rich,
+)
+from bench_probes.grid import load_experiment
+from bench_store import (
+    ResultSummary,
+    TokenStore,
+    group_means,
+    rank_changes,
+    summarize_runs,
+    win_matrix,
+)
 
 
-def results_tables(summaries: list[ResultSummary]) -> list[Table]:
-    """One table per dataset: rows backbones, columns poolings, best mean of each row in bold."""
-    tables = []
-    for dataset in sorted({s.dataset for s in summaries}):
-        rows = [s for s in summaries if s.dataset == dataset]
-        poolings = sorted({s.pooling for s in rows})
-        metric = rows[0].metric
-        table = Table(title=f"{dataset} — test {metric} (%), mean ± sd over seeds")
-        table.add_column("backbone", style="bold")
-        for pooling in poolings:
-            table.add_column(pooling, justify="right")
-        for backbone in sorted({s.backbone for s in rows}):
-            cells = {s.pooling: s for s in rows if s.backbone == backbone}
-            best = max(cells.values(), key=lambda s: s.mean).pooling
-            values = []
-            for pooling in poolings:
-                cell = cells.get(pooling)
-                if cell is None:
-                    values.append("-")
-                    continue
-                text = f"{100 * cell.mean:.2f} ± {100 * cell.sd:.2f}"
-                values.append(f"[bold green]{text}[/]" if pooling == best else text)
-            table.add_row(backbone, *values)
-        tables.append(table)
-    return tables
+def report_json(summaries: list[ResultSummary], groups: dict[str, list[str]]) -> dict[str, Any]:
+    """Everything the tables show, as plain data."""
+    return {
+        "results": [asdict(s) for s in summaries],
+        "group_means": [asdict(m) for m in group_means(summaries, groups)],
+        "win_matrix": asdict(win_matrix(summaries)),
+        "rank_changes": [
+            {**asdict(c), "change": c.change, "from": RANK_BEFORE, "to": RANK_AFTER}
+            for c in rank_changes(summaries, RANK_BEFORE, RANK_AFTER)
+        ],
+    }
 
 
 def report_command(
     dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    experiment: Annotated[
+        str | None, typer.Option(help="Only runs stored under this experiment name.")
+    ] = None,
+    groups: Annotated[
+        str,
+        typer.Option(
+            help="Experiment config (name or path) whose dataset groups are averaged over."
+        ),
+    ] = "paper",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print machine-readable JSON instead.")
     ] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print Markdown tables instead.")
+    ] = False,
+    plot: Annotated[
+        Path | None, typer.Option(help="Also write PNG figures (heatmaps, bars) into this folder.")
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Show the final (seeded) results of every tuned (dataset, backbone, pooling)."""
-    filters = {"dataset": dataset} if dataset else {}
+    filters = {
+        k: v for k, v in {"dataset": dataset, "experiment": experiment}.items() if v is not None
+    }
     summaries = summarize_runs(TokenStore(store).runs(**filters))
+    dataset_groups = load_experiment(groups).groups
+    if plot is not None:
+        # with --json or --markdown stdout is a document: the file list goes to stderr
+        out = err_console if as_json or markdown else console
+        for path in write_plots(summaries, plot):
+            out.print(f"wrote {path}")
     if as_json:
-        typer.echo(json.dumps([asdict(s) for s in summaries], indent=2))
+        typer.echo(json.dumps(report_json(summaries, dataset_groups), indent=2))
         return
     if not summaries:
         console.print("no final results yet: run `bench tune` (or `bench demo`) first")
         return
-    for table in results_tables(summaries):
-        console.print(table)
+    sections = report_sections(summaries, dataset_groups)
+    if markdown:
+        typer.echo("\n".join(to_markdown(s) for s in sections))
+        return
+    for section in sections:
+        console.print(to_rich(section))

@@ -6,9 +6,11 @@ from typing import Annotated
 
 import typer
 
-from bench_cli.console import AddressOption, ProgressTracker, StoreOption, console
+from bench_cli.console import AddressOption, StoreOption, console
+from bench_cli.live import SearchBoard
 from bench_probes import (
     ProbeData,
+    SharedTokens,
     TrainSettings,
     list_poolings,
     load_pooling_config,
@@ -16,7 +18,7 @@ from bench_probes import (
     train_probe,
     tune_pooling,
 )
-from bench_probes.search import TuneOutcome, make_run_record
+from bench_probes.search import TuneOutcome, make_run_record, require_implemented
 from bench_store import TokenStore
 
 
@@ -39,41 +41,43 @@ def tune_command(
     address: AddressOption = None,
 ) -> None:
     """Search learning rate and weight decay (Sobol, then TPE, with ASHA early stopping), re-train
-    the best configuration over several seeds, and store every run."""
+    the best configuration over several seeds, and store every run.
+
+    Rerunning the same command resumes an interrupted search and skips poolings whose final runs
+    are already stored (under the same experiment name)."""
     token_store = TokenStore(store)
     embedding_set = token_store.latest_set(dataset, backbone)
     names = list_poolings() if pooling == "all" else [pooling]
-    outcomes = []
-    for name in names:
-        config = load_pooling_config(name)
-        search = load_search_config(config.search)
-        overrides = {
-            k: v for k, v in {"trials": trials, "epochs": epochs, "final_seeds": seeds}.items() if v
-        }
-        if overrides.get("trials"):
-            overrides["startup_trials"] = min(search.startup_trials, overrides["trials"])
-        if overrides.get("epochs"):
-            overrides["grace_epochs"] = min(search.grace_epochs, overrides["epochs"])
-        search = search.model_copy(update=overrides)
-        with ProgressTracker(f"{name} on {embedding_set.name}", "trials") as on_trial:
+    configs = [load_pooling_config(name) for name in names]
+    for config in configs:
+        require_implemented(config)
+    with SharedTokens(embedding_set, layer) as tokens, SearchBoard() as board:
+        for config in configs:
+            search = load_search_config(config.search).with_budget(trials, epochs, seeds)
             outcome = tune_pooling(
                 token_store,
                 embedding_set,
                 config,
                 search,
                 experiment=experiment,
-                layer=layer,
+                tokens=tokens,
                 address=address,
-                on_trial=on_trial,
+                on_progress=board,
             )
-        outcomes.append(outcome)
-        print_outcome(outcome)
+            print_outcome(outcome)
 
 
 def print_outcome(outcome: TuneOutcome) -> None:
     hp = outcome.best_hparams
+    how = (
+        "[dim]already in the results table, skipped[/]; "
+        if outcome.skipped
+        else "[yellow]resumed[/]; "
+        if outcome.resumed
+        else ""
+    )
     console.print(
-        f"[bold]{outcome.pooling}[/]: best lr {hp['lr']:.2e}, wd {hp['weight_decay']:.1e}; "
+        f"[bold]{outcome.pooling}[/]: {how}best lr {hp['lr']:.2e}, wd {hp['weight_decay']:.1e}; "
         f"test {100 * outcome.test_mean:.2f} ± {100 * outcome.test_sd:.2f} "
         f"over {len(outcome.finals)} seeds ({len(outcome.trials)} trials)"
     )
