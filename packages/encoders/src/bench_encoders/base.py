@@ -84,8 +84,16 @@ class AudioEncoder(nn.Module, ABC):
         self, waves: Tensor, lengths: Tensor, layers: Sequence[int] | None = None
     ) -> EncoderOutput:
         """waves (B, S) zero-padded at the end, lengths (B,) in samples."""
-        layer_ids = self.resolve_layers(layers)
         features, frames = self.frontend(waves, lengths)
+        return self.encode_features(features, frames, layers)
+
+    def encode_features(
+        self, features: Tensor, frames: Tensor, layers: Sequence[int] | None = None
+    ) -> EncoderOutput:
+        """The encoder after its front-end: features (B, frames, mels) padded with the front-end's
+        pad value, true frame counts (B,). Separate from `forward` so that extraction can run the
+        front-end elsewhere (in CPU tasks beside decoding) and feed the encoder its features."""
+        layer_ids = self.resolve_layers(layers)
         window = self.info.window_frames
         if int(frames.max()) <= window:
             out = self.encode_window(features, frames, layer_ids)

@@ -48,6 +48,8 @@ class EATConfig:
 EAT_PRESETS: dict[str, EATConfig] = {
     "base": EATConfig(),
     "tiny": EATConfig(embed_dim=64, depth=2, num_heads=4, max_time_patches=128),
+    # between tiny and base: enough compute per clip that benchmarks measure the encoder
+    "small": EATConfig(embed_dim=192, depth=4, num_heads=3, max_time_patches=256),
 }
 
 
