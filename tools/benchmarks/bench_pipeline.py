@@ -3,8 +3,10 @@
 Ours: `extract()` over the synthetic set (decode + front-end tasks, one encoder actor, fragment
 writes and commits) through a local Ray. Baseline: the same encoder (EAT "small" preset, seeded
 random weights) over the same clips' front-end features already in memory, in batches of the same
-size, with the same thread count (one). The steady-state ratio (from the first written fragment
-to the last) is the goal; the end-to-end ratio, which pays actor start-up once, is informational.
+size, with the same thread count (one). A run pays a fixed start-up (the actor imports torch and
+builds its encoder) that a real extraction amortises over hours, so the goal is on the steady
+rate: clips written between the first fragment reaching the driver and the last, over that time.
+The whole run's rate, start-up included, is informational.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import tempfile
 import time
 
 import torch
-from common import Ratio
+from common import Ratio, best_of
 
 from bench_audio import DatasetConfig, decode_clip, open_dataset
 from bench_core import ensure_ray
@@ -22,7 +24,7 @@ from bench_encoders import create_encoder
 from bench_extract import ExtractOptions, extract
 from bench_store import TokenStore
 
-CLIPS = 480
+CLIPS = 640
 BATCH = 16
 PRESET = "small"
 
@@ -54,9 +56,7 @@ def bare_encoder_clips_per_second(config: DatasetConfig) -> float:
                 encoder.encode_features(padded, frames)
 
     forward()  # warm-up
-    started = time.perf_counter()
-    forward()
-    return len(features) / (time.perf_counter() - started)
+    return len(features) / best_of(forward, repeats=2)
 
 
 def run() -> list[Ratio]:
@@ -76,21 +76,22 @@ def run() -> list[Ratio]:
             store=TokenStore(f"{tmp}/store"),
             random_weights=True,
             preset=PRESET,
-            options=ExtractOptions(batch_size=BATCH, write_every=32, commit_seconds=5.0),
+            # one fragment per decode task's block (4 batches), so marks are evenly spaced
+            options=ExtractOptions(batch_size=BATCH, write_every=4 * BATCH, commit_seconds=5.0),
             progress=lambda done, total: marks.append((time.perf_counter(), done)),
         )
         assert summary.written == CLIPS, summary
         (t0, n0), (t1, n1) = marks[0], marks[-1]
-        steady = (n1 - n0) / (t1 - t0)
         bare = bare_encoder_clips_per_second(config)
     return [
-        Ratio("extract: pipeline efficiency, steady state", steady, bare, "clips/s", ">= 0.85"),
         Ratio(
-            "extract: pipeline efficiency, incl. start-up",
-            summary.clips_per_second,
+            "extract: pipeline efficiency, steady",
+            (n1 - n0) / (t1 - t0),
             bare,
             "clips/s",
+            ">= 0.85",
         ),
+        Ratio("extract: pipeline efficiency, whole run", summary.clips_per_second, bare, "clips/s"),
     ]
 
 

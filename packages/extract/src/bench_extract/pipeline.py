@@ -153,6 +153,8 @@ def decode_stage(encoder: AudioEncoder, data: Dataset, options: ExtractOptions) 
     )
 
 
+DECODE_BATCHES_PER_TASK = 4
+MAX_INPUT_BLOCKS = 5000
 DECODE_TASK_MEMORY = 512 << 20
 """Memory a decode task declares: its worker with torch loaded (~300 MB) and a batch of decoded,
 resampled audio and its features."""
@@ -232,7 +234,10 @@ def build_pipeline(
     """The Ray Dataset of the run: one output row per written fragment."""
     import ray
 
-    blocks = max(1, min(len(todo) // options.batch_size, 200))
+    # a few encoder batches per decode task: enough to amortise a task's scheduling, few enough
+    # that encoding starts soon and work spreads over the whole cluster
+    per_block = DECODE_BATCHES_PER_TASK * options.batch_size
+    blocks = max(1, min(-(-len(todo) // per_block), MAX_INPUT_BLOCKS))
     return (
         ray.data.from_items([clip_record(c) for c in todo], override_num_blocks=blocks)
         .map_batches(

@@ -153,7 +153,12 @@ class EmbeddingSet:
     def iter_batches(
         self, split: str | None, batch_size: int, layer: int | None = None
     ) -> Iterator[TokenBatch]:
-        """Stream padded batches without materialising the split (for sets larger than RAM)."""
+        """Stream padded batches without materialising the split (for sets larger than RAM).
+
+        Memory is a few batches (Lance reads ahead). Throughput is bound by Lance's decode and by
+        page faults on its fresh read buffers: with glibc, a process that streams for long can set
+        MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456 before it starts, which
+        read 25 MB batches 1.4x to 2x faster here (tools/benchmarks/bench_storage.py)."""
         position = self.layer_position(layer)
         scanner = self.table.to_lance().scanner(
             columns=list(BATCH_COLUMNS),
