@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -217,6 +218,64 @@ def test_a_killed_driver_leaves_no_duplicates_and_a_rerun_completes(tmp_path: Pa
     assert len(ids) == len(set(ids)) == 38  # every good clip exactly once
     assert set(ids).isdisjoint(CORRUPT)
     assert sorted(f["clip_id"] for f in store.failures(emb.name)) == list(CORRUPT)
+
+
+def own_encoder_actor_pids() -> list[int]:
+    """Processes of this test session's encoder actors: descendants of this process (never
+    another session's Ray) whose title Ray set to the actor's class."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == os.getpid():
+                return True
+        return False
+
+    found = []
+    for pid in parents:
+        try:
+            title = (Path("/proc") / str(pid) / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "MapBatches(EncodeStage)" in title and descends(pid):
+            found.append(pid)
+    return found
+
+
+def test_a_killed_encoder_worker_is_replaced_and_every_clip_lands_once(tmp_path: Path) -> None:
+    config = synthetic_with_corrupt_clips(tmp_path / "data", n_clips=96)
+    store = TokenStore(str(tmp_path / "store"))
+    killed: list[int] = []
+    progress: list[int] = []
+
+    def kill_the_encoder(done: int, total: int) -> None:
+        progress.append(done)
+        if len(progress) == 1:  # the first fragment is in; 90 clips are still to be encoded
+            killed.extend(own_encoder_actor_pids())
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
+
+    summary = extract(
+        config,
+        "eat",
+        store=store,
+        random_weights=True,
+        preset="tiny",
+        options=ExtractOptions(batch_size=4, write_every=4),
+        progress=kill_the_encoder,
+    )
+    assert len(killed) == 1, progress  # Ray restarted the actor and retried its batches
+    assert summary.written == 94, summary
+    assert sorted(f["clip_id"] for f in summary.failures) == list(CORRUPT)
+    ids = stored_ids(store, summary.embedding_set)
+    assert len(ids) == len(set(ids)) == 94
 
 
 def test_extract_on_a_two_node_ray_cluster(tmp_path: Path) -> None:
