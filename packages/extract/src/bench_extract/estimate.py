@@ -45,6 +45,8 @@ class ExtractEstimate:
     decode_seconds_per_clip: float
     encode_seconds_per_clip: float
     estimated_seconds: float
+    """Steady-state time of the run, without the start-up of Ray and the actors (seconds to a
+    minute, once per run)."""
 
     @property
     def total_bytes(self) -> float:

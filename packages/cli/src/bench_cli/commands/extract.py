@@ -127,7 +127,7 @@ def print_estimate(result: ExtractEstimate) -> None:
         f"decode {1e3 * result.decode_seconds_per_clip:.1f} ms/clip, "
         f"encode {1e3 * result.encode_seconds_per_clip:.1f} ms/clip",
     )
-    table.add_row("estimated time", _duration(result.estimated_seconds))
+    table.add_row("estimated time", f"{_duration(result.estimated_seconds)} (+ start-up)")
     console.print(table)
 
 
