@@ -6,34 +6,7 @@ import pytest
 
 from bench_core import BenchError
 from bench_store import ClipTokens, RunRecord, SetInfo, TokenDType, TokenStore, summarize_runs
-
-INFO = SetInfo(
-    dataset="toy",
-    backbone="eat",
-    task_kind="multilabel",
-    class_names=("a", "b", "c"),
-    embed_dim=4,
-    freq_tokens=2,
-    layers=(11,),
-)
-IDENTITY = {
-    "dataset": "toy",
-    "backbone": "eat",
-    "weights": {"source": "random", "seed": 0},
-    "layers": [11],
-}
-
-
-def clip(i: int, steps: int = 3, split: str = "train") -> ClipTokens:
-    rng = np.random.default_rng(i)
-    return ClipTokens(
-        clip_id=f"c{i}",
-        split=split,
-        labels=(i % 3,),
-        tokens=rng.standard_normal((1, steps, 2, 4)).astype(np.float32),
-        cls=rng.standard_normal((1, 4)).astype(np.float32),
-        duration=float(steps),
-    )
+from tests.store.toy import IDENTITY, INFO, clip
 
 
 def test_schema_and_identity_metadata(tmp_path: Path) -> None:
@@ -101,6 +74,47 @@ def test_fp32_storage_and_size_on_disk(tmp_path: Path) -> None:
     assert emb.load().tokens.dtype == np.float32
     values = 20 * 50 * 2 * 4
     assert values * 4 <= emb.size_bytes() < values * 4 * 1.5
+
+
+def test_bf16_is_stored_as_rounded_bit_patterns_and_read_as_fp32(tmp_path: Path) -> None:
+    values = np.array([1.0, 1.0 + 2**-8, 1.0 + 3 * 2**-8, -3.14159, 65504.0, 1e30], np.float32)
+    stored = TokenDType.BF16.to_storage(values)
+    assert stored.dtype == np.uint16
+    # round to nearest even: 1 + 2^-8 is halfway between 1 and 1 + 2^-7 -> 1; 1 + 3*2^-8 -> 1 + 2^-6
+    np.testing.assert_array_equal(
+        TokenDType.BF16.from_storage(stored)[:3], np.float32([1.0, 1.0, 1.0 + 2**-6])
+    )
+    np.testing.assert_allclose(TokenDType.BF16.from_storage(stored), values, rtol=2**-8)
+    assert TokenDType.BF16.to_storage(stored) is stored  # stored values pass through
+
+    info = SetInfo(**{**INFO.__dict__, "dtype": TokenDType.BF16})
+    emb = TokenStore(str(tmp_path / "db")).create_or_open_set({**IDENTITY, "dtype": "bf16"}, info)
+    rows = [clip(i, 5) for i in range(3)]
+    emb.append(rows)
+    assert emb.table.schema.field("tokens").type.value_type == "uint16"
+    batch = emb.load()
+    assert batch.tokens.dtype == np.float32
+    np.testing.assert_allclose(batch.tokens[0], rows[0].tokens[0], rtol=2**-8, atol=1e-30)
+    assert emb.size_bytes() < 3 * 5 * 2 * 4 * 2 + 3 * 4 * 4 + 4096  # 2 bytes a value + framing
+
+
+def test_failure_records_keep_each_clips_latest_attempt(tmp_path: Path) -> None:
+    store = TokenStore(str(tmp_path / "db"))
+
+    def failure(clip_id: str, reason: str) -> dict:
+        return {"clip_id": clip_id, "stage": "decode", "reason": reason, "created_at": 0.0}
+
+    store.record_failures("set1", [failure("x", "bad"), failure("y", "bad")])
+    store.record_failures("set2", [failure("x", "other set")])
+    # a rerun retried x (stored now) and y (failed again), and found a new failure z
+    store.record_failures(
+        "set1", [failure("y", "still bad"), failure("z", "new")], retried={"x", "y", "z"}
+    )
+    rows = {r["clip_id"]: r["reason"] for r in store.failures("set1")}
+    assert rows == {"y": "still bad", "z": "new"}
+    assert [r["reason"] for r in store.failures("set2")] == ["other set"]
+    store.record_failures("set1", [], retried={"y", "z"})
+    assert store.failures("set1") == [] and len(store.failures()) == 1
 
 
 def test_results_roundtrip_and_summary(tmp_path: Path) -> None:

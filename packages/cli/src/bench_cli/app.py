@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from bench_cli.commands import ls, query
+from bench_cli.commands import ls, query, store
 from bench_cli.commands.check import check_backbone_command
 from bench_cli.commands.demo import demo_command
 from bench_cli.commands.extract import extract_command
@@ -34,6 +34,7 @@ app.command("demo")(demo_command)
 app.command("check-backbone")(check_backbone_command)
 app.add_typer(ls.app, name="ls")
 app.add_typer(query.app, name="query")
+app.add_typer(store.app, name="store")
 
 
 def main() -> None:

@@ -15,6 +15,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from bench_store import TokenStore
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -26,6 +28,14 @@ StoreOption = Annotated[
         help="Store URI: a directory or an object-store URI (s3://...). Default: ~/.cache/bench/store.",
     ),
 ]
+StorageOptionsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--storage-option",
+        help="KEY=VALUE passed to the store's object-store client (repeatable), e.g. "
+        "aws_region=eu-west-1, aws_endpoint=http://minio:9000, allow_http=true.",
+    ),
+]
 AddressOption = Annotated[
     str | None,
     typer.Option(
@@ -34,6 +44,19 @@ AddressOption = Annotated[
         help="Ray cluster to run on (e.g. ray://head:10001). Default: a local Ray runtime.",
     ),
 ]
+
+
+def open_store(uri: str | None, storage_options: list[str] | None) -> TokenStore:
+    """The store of `--store` with the `--storage-option KEY=VALUE` pairs."""
+    options = {}
+    for item in storage_options or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(
+                f"expected KEY=VALUE, got {item!r}", param_hint="--storage-option"
+            )
+        options[key.strip()] = value
+    return TokenStore(uri, options or None)
 
 
 class ProgressTracker:

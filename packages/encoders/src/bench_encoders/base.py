@@ -106,25 +106,34 @@ class AudioEncoder(nn.Module, ABC):
         return torch.device("cpu") if weight is None else weight.device
 
     def encode(
-        self, waves: Tensor, lengths: Tensor, layers: Sequence[int] | None = None
+        self,
+        inputs: Tensor,
+        lengths: Tensor,
+        layers: Sequence[int] | None = None,
+        *,
+        features: bool = False,
     ) -> EncoderOutput:
-        """Inference on the encoder's device: waves (B, S) zero-padded, lengths (B,) in samples.
+        """Inference on the encoder's device. `inputs` are waves (B, S) zero-padded with lengths
+        (B,) in samples or, with `features=True`, front-end features (B, frames, C) padded with the
+        front-end's pad value with frame counts (B,) (extraction computes them beside decoding).
 
         The one way to run an encoder for extraction and checks: inputs are moved (pinned, non
         blocking on CUDA), gradients are off (`inference_mode`), and the autocast chosen by
         `prepare` applies; front-ends run in float32 regardless.
         """
         device = self.device
-        if device.type == "cuda" and waves.device.type == "cpu":
-            waves = waves.pin_memory()
-        waves = waves.to(device, non_blocking=True)
+        if device.type == "cuda" and inputs.device.type == "cpu":
+            inputs = inputs.pin_memory()
+        inputs = inputs.to(device, non_blocking=True)
         lengths = lengths.to(device)
         dtype = self.autocast_dtype
         with (
             torch.inference_mode(),
             torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None),
         ):
-            return self(waves, lengths, layers)
+            if features:
+                return self.encode_features(inputs, lengths, layers)
+            return self(inputs, lengths, layers)
 
     def resolve_layers(self, layers: Sequence[int] | None) -> list[int]:
         """0-based block indices; negative counts from the end; default: the last layer."""
@@ -142,8 +151,16 @@ class AudioEncoder(nn.Module, ABC):
         self, waves: Tensor, lengths: Tensor, layers: Sequence[int] | None = None
     ) -> EncoderOutput:
         """waves (B, S) zero-padded at the end, lengths (B,) in samples."""
-        layer_ids = self.resolve_layers(layers)
         features, frames = self.frontend(waves, lengths)
+        return self.encode_features(features, frames, layers)
+
+    def encode_features(
+        self, features: Tensor, frames: Tensor, layers: Sequence[int] | None = None
+    ) -> EncoderOutput:
+        """The encoder after its front-end: features (B, frames, mels) padded with the front-end's
+        pad value, true frame counts (B,). Separate from `forward` so that extraction can run the
+        front-end elsewhere (in CPU tasks beside decoding) and feed the encoder its features."""
+        layer_ids = self.resolve_layers(layers)
         window = self.info.window_frames
         if int(frames.max()) <= window:
             out = self.encode_window(features, frames, layer_ids)

@@ -67,6 +67,8 @@ EAT_PRESETS: dict[str, EATConfig] = {
     "base": EATConfig(),
     "large": EATConfig(embed_dim=1024, depth=24, num_heads=16),
     "tiny": EATConfig(embed_dim=64, depth=2, num_heads=4, max_time_patches=128),
+    # between tiny and base: enough compute per clip that benchmarks measure the encoder
+    "small": EATConfig(embed_dim=192, depth=4, num_heads=3, max_time_patches=256),
 }
 
 

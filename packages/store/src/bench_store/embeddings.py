@@ -1,116 +1,55 @@
 """Embedding sets: one LanceDB table per (dataset, backbone, layer selection, identity).
 
-One row per clip holds only the clip's valid tokens, flattened from (layers, T, F, D), so nothing
-is spent on padding; readers pad when they batch. Table-level metadata (Arrow schema metadata)
-carries the identity and what a reader needs to interpret rows (dims, layers, classes, dtype).
+Rows are written by `FragmentWriter`s (any process) and made visible by `commit` (one process: the
+single writer of the set), so a clip is stored exactly once however a run is interrupted.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import lance
 import numpy as np
 import pyarrow as pa
+from lance.fragment import FragmentMetadata
 
-from bench_core import BenchError, code_version
-from bench_store.codecs import TokenDType
-from bench_store.identity import canonical_json, identity_hash
+from bench_core import BenchError
+from bench_store.filters import split_filter
+from bench_store.fragments import FragmentWriter, PendingFragment
+from bench_store.identity import identity_hash
+from bench_store.schema import (
+    IDENTITY_KEY,
+    INFO_KEY,
+    ClipTokens,
+    SetInfo,
+    TokenBatch,
+    arrow_schema,
+)
 
-IDENTITY_KEY = b"bench.identity"
-INFO_KEY = b"bench.info"
+BATCH_COLUMNS = ("clip_id", "labels", "grid_t", "tokens", "cls")
+"""What a TokenBatch is made of: readers fetch nothing else."""
 
-
-@dataclass(frozen=True)
-class SetInfo:
-    """How to read an embedding set's rows, and what they are about."""
-
-    dataset: str
-    backbone: str
-    task_kind: str
-    class_names: tuple[str, ...]
-    embed_dim: int
-    freq_tokens: int
-    layers: tuple[int, ...]
-    dtype: TokenDType = TokenDType.FP16
-    has_cls: bool = True
-    created_at: float = field(default_factory=time.time)
-    code_version: str = field(default_factory=code_version)
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> SetInfo:
-        data = json.loads(text)
-        data["class_names"] = tuple(data["class_names"])
-        data["layers"] = tuple(data["layers"])
-        data["dtype"] = TokenDType(data["dtype"])
-        return cls(**data)
+__all__ = ["ClipTokens", "CommitOutcome", "EmbeddingSet", "SetInfo", "TokenBatch", "arrow_schema"]
 
 
 @dataclass(frozen=True)
-class ClipTokens:
-    """One clip's extraction result, ready to be written."""
+class CommitOutcome:
+    """What a commit stored, and the clips of rejected fragments that are still not stored."""
 
-    clip_id: str
-    split: str
-    labels: tuple[int, ...]
-    tokens: np.ndarray  # (L, T, F, D), valid time steps only
-    cls: np.ndarray  # (L, D)
-    fold: int = -1
-    duration: float = 0.0
-
-
-@dataclass(frozen=True)
-class TokenBatch:
-    """Clips of one split as padded arrays: what probes consume."""
-
-    clip_ids: list[str]
-    tokens: np.ndarray  # (N, T, F, D)
-    mask: np.ndarray  # (N, T) bool, True = valid time step
-    cls: np.ndarray  # (N, D) float32
-    labels: list[tuple[int, ...]]
-
-    def __len__(self) -> int:
-        return len(self.clip_ids)
-
-    def targets(self, task_kind: str, num_classes: int) -> np.ndarray:
-        """Multi-hot float32 (N, C) for multi-label tasks, class indices int64 (N,) otherwise."""
-        if task_kind == "multiclass":
-            return np.array([labels[0] for labels in self.labels], dtype=np.int64)
-        out = np.zeros((len(self.labels), num_classes), dtype=np.float32)
-        for row, labels in enumerate(self.labels):
-            out[row, list(labels)] = 1.0
-        return out
-
-
-def arrow_schema(identity: dict[str, Any], info: SetInfo) -> pa.Schema:
-    cls_width = len(info.layers) * info.embed_dim
-    fields = [
-        pa.field("clip_id", pa.string(), nullable=False),
-        pa.field("split", pa.string(), nullable=False),
-        pa.field("fold", pa.int32()),
-        pa.field("labels", pa.list_(pa.int32())),
-        pa.field("duration", pa.float32()),
-        pa.field("grid_t", pa.int32()),
-        pa.field("grid_f", pa.int32()),
-        pa.field("n_valid", pa.int32()),
-        pa.field("tokens", info.dtype.arrow_type),
-        pa.field("cls", pa.list_(pa.float32(), cls_width)),
-    ]
-    info_json = json.dumps(asdict(info), default=str)
-    return pa.schema(
-        fields,
-        metadata={IDENTITY_KEY: canonical_json(identity).encode(), INFO_KEY: info_json.encode()},
-    )
+    written: int
+    rejected: tuple[str, ...] = ()
 
 
 class EmbeddingSet:
-    """A handle on one embedding-set table. Writes go through `append` (single writer)."""
+    """A handle on one embedding-set table. Readers may be anywhere; `commit` (and `append`,
+    which writes and commits) must run in one process per set at a time."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, storage_options: dict[str, str] | None = None) -> None:
         self.table = table
+        self.storage_options = storage_options
         metadata = table.schema.metadata or {}
         if IDENTITY_KEY not in metadata or INFO_KEY not in metadata:
             raise BenchError(
@@ -119,6 +58,7 @@ class EmbeddingSet:
         self.identity: dict[str, Any] = json.loads(metadata[IDENTITY_KEY])
         self.info = SetInfo.from_json(metadata[INFO_KEY])
         self._known_ids: set[str] | None = None
+        self._known_version = -1
 
     @property
     def name(self) -> str:
@@ -129,55 +69,69 @@ class EmbeddingSet:
         return identity_hash(self.identity)
 
     def count(self, split: str | None = None) -> int:
-        return self.table.count_rows(None if split is None else _split_filter(split))
+        return self.table.count_rows(None if split is None else split_filter(split))
 
     def existing_ids(self) -> set[str]:
-        if self._known_ids is None:
-            column = self.table.to_lance().to_table(columns=["clip_id"]).column("clip_id")
+        """Clip ids stored now. Cached, and re-read when another process committed since."""
+        dataset = self.table.to_lance()
+        if self._known_ids is None or dataset.version != self._known_version:
+            column = dataset.to_table(columns=["clip_id"]).column("clip_id")
             self._known_ids = set(column.to_pylist())
+            self._known_version = dataset.version
         return self._known_ids
+
+    # writing --------------------------------------------------------------------------------
+    def fragment_writer(self) -> FragmentWriter:
+        dataset = self.table.to_lance()
+        return FragmentWriter(
+            uri=dataset.uri,
+            schema=self.table.schema,
+            info=self.info,
+            data_storage_version=dataset.data_storage_version,
+            storage_options=self.storage_options,
+        )
+
+    def commit(self, pending: Sequence[PendingFragment]) -> CommitOutcome:
+        """Make written fragments visible in one atomic commit. A fragment holding a clip that is
+        already stored (another writer was at work) is rejected whole, never half-committed: its
+        clips that are not stored are returned so that the caller can report them."""
+        known = self.existing_ids()
+        accepted: list[PendingFragment] = []
+        rejected: list[str] = []
+        seen: set[str] = set()
+        for item in pending:
+            ids = set(item.clip_ids)
+            if len(ids) != len(item.clip_ids) or ids & known or ids & seen:
+                rejected.extend(i for i in item.clip_ids if i not in known and i not in seen)
+                continue
+            accepted.append(item)
+            seen |= ids
+        if accepted:
+            dataset = self.table.to_lance()
+            fragments = [FragmentMetadata.from_json(f) for item in accepted for f in item.fragments]
+            committed = lance.LanceDataset.commit(
+                dataset.uri,
+                lance.LanceOperation.Append(fragments),
+                read_version=dataset.version,
+                storage_options=self.storage_options,
+            )
+            known |= seen
+            if committed.version == dataset.version + 1:  # nobody else committed in between
+                self._known_version = committed.version
+        return CommitOutcome(written=len(seen), rejected=tuple(sorted(set(rejected))))
 
     def append(self, rows: Sequence[ClipTokens]) -> int:
         """Write the rows whose clip_id is not stored yet, as one commit. Returns rows written."""
         known = self.existing_ids()
-        fresh, seen = [], set()
+        fresh: dict[str, ClipTokens] = {}
         for row in rows:
-            if row.clip_id not in known and row.clip_id not in seen:
-                fresh.append(row)
-                seen.add(row.clip_id)
+            if row.clip_id not in known:
+                fresh.setdefault(row.clip_id, row)
         if not fresh:
             return 0
-        self.table.add(self._to_arrow(fresh))
-        known.update(seen)
-        return len(fresh)
+        return self.commit([self.fragment_writer().write(list(fresh.values()))]).written
 
-    def _to_arrow(self, rows: Sequence[ClipTokens]) -> pa.Table:
-        info = self.info
-        for row in rows:
-            if row.tokens.ndim != 4 or row.tokens.shape[0] != len(info.layers):
-                raise ValueError(
-                    f"{row.clip_id}: tokens must be (layers, T, F, D), got {row.tokens.shape}"
-                )
-            if row.tokens.shape[2:] != (info.freq_tokens, info.embed_dim):
-                raise ValueError(
-                    f"{row.clip_id}: token grid {row.tokens.shape} does not match the set"
-                )
-        cls_width = len(info.layers) * info.embed_dim
-        cls_values = np.concatenate([r.cls.astype(np.float32).reshape(-1) for r in rows])
-        columns = {
-            "clip_id": pa.array([r.clip_id for r in rows], pa.string()),
-            "split": pa.array([r.split for r in rows], pa.string()),
-            "fold": pa.array([r.fold for r in rows], pa.int32()),
-            "labels": pa.array([list(r.labels) for r in rows], pa.list_(pa.int32())),
-            "duration": pa.array([r.duration for r in rows], pa.float32()),
-            "grid_t": pa.array([r.tokens.shape[1] for r in rows], pa.int32()),
-            "grid_f": pa.array([r.tokens.shape[2] for r in rows], pa.int32()),
-            "n_valid": pa.array([r.tokens.shape[1] * r.tokens.shape[2] for r in rows], pa.int32()),
-            "tokens": info.dtype.encode([r.tokens for r in rows]),
-            "cls": pa.FixedSizeListArray.from_arrays(pa.array(cls_values), cls_width),
-        }
-        return pa.table(columns, schema=self.table.schema)
-
+    # reading --------------------------------------------------------------------------------
     def layer_position(self, layer: int | None) -> int:
         """Position of encoder layer `layer` among the stored ones (default: the last stored)."""
         if layer is None:
@@ -191,7 +145,7 @@ class EmbeddingSet:
     def load(self, split: str | None = None, layer: int | None = None) -> TokenBatch:
         """All clips of `split` (all splits if None) as one padded batch, in clip_id order."""
         table = self.table.to_lance().to_table(
-            filter=None if split is None else _split_filter(split)
+            filter=None if split is None else split_filter(split)
         )
         table = table.sort_by("clip_id")
         return self._to_batch(table, self.layer_position(layer))
@@ -199,38 +153,51 @@ class EmbeddingSet:
     def iter_batches(
         self, split: str | None, batch_size: int, layer: int | None = None
     ) -> Iterator[TokenBatch]:
-        """Stream padded batches without materialising the split (for sets larger than RAM)."""
+        """Stream padded batches without materialising the split (for sets larger than RAM).
+
+        Memory is a few batches (Lance reads ahead). Throughput is bound by Lance's decode and by
+        page faults on its fresh read buffers: with glibc, a process that streams for long can set
+        MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456 before it starts, which
+        read 25 MB batches 1.4x to 2x faster here (tools/benchmarks/bench_storage.py)."""
         position = self.layer_position(layer)
         scanner = self.table.to_lance().scanner(
-            filter=None if split is None else _split_filter(split), batch_size=batch_size
+            columns=list(BATCH_COLUMNS),
+            filter=None if split is None else split_filter(split),
+            batch_size=batch_size,
         )
         for record_batch in scanner.to_batches():
             if record_batch.num_rows:
-                yield self._to_batch(pa.Table.from_batches([record_batch]), position)
+                yield self._to_batch(record_batch, position)
 
-    def _to_batch(self, table: pa.Table, position: int) -> TokenBatch:
+    def _to_batch(self, rows: pa.Table | pa.RecordBatch, position: int) -> TokenBatch:
         info = self.info
-        n = table.num_rows
-        grid_t = table.column("grid_t").to_numpy()
+        n = rows.num_rows
+        grid_t = _array(rows, "grid_t").to_numpy()
         f, d, n_layers = info.freq_tokens, info.embed_dim, len(info.layers)
         t_max = int(grid_t.max()) if n else 0
-        tokens = np.zeros((n, t_max, f, d), dtype=info.dtype.numpy_dtype)
-        mask = np.zeros((n, t_max), dtype=bool)
-        column = table.column("tokens").combine_chunks()
-        values = column.values.to_numpy(zero_copy_only=False)
+        column = _array(rows, "tokens")
+        values = info.dtype.from_storage(column.values.to_numpy(zero_copy_only=False))
         offsets = column.offsets.to_numpy()
-        for i in range(n):
-            t = int(grid_t[i])
-            clip = values[offsets[i] : offsets[i + 1]].reshape(n_layers, t, f, d)
-            tokens[i, :t] = clip[position]
-            mask[i, :t] = True
-        cls_all = np.asarray(table.column("cls").combine_chunks().flatten()).reshape(n, n_layers, d)
+        if n and (grid_t == t_max).all():
+            # nothing to pad: a view of the read buffer (no copy: the reader's main cost)
+            block = values[offsets[0] : offsets[n]].reshape(n, n_layers, t_max, f, d)
+            tokens = block[:, position]
+            mask = np.ones((n, t_max), dtype=bool)
+        else:
+            tokens = np.zeros((n, t_max, f, d), dtype=info.dtype.numpy_dtype)
+            mask = np.zeros((n, t_max), dtype=bool)
+            for i in range(n):
+                t = int(grid_t[i])
+                clip = values[offsets[i] : offsets[i + 1]].reshape(n_layers, t, f, d)
+                tokens[i, :t] = clip[position]
+                mask[i, :t] = True
+        cls_all = np.asarray(_array(rows, "cls").flatten()).reshape(n, n_layers, d)
         return TokenBatch(
-            clip_ids=table.column("clip_id").to_pylist(),
+            clip_ids=_array(rows, "clip_id").to_pylist(),
             tokens=tokens,
             mask=mask,
             cls=cls_all[:, position].astype(np.float32),
-            labels=[tuple(x) for x in table.column("labels").to_pylist()],
+            labels=[tuple(x) for x in _array(rows, "labels").to_pylist()],
         )
 
     def size_bytes(self) -> int:
@@ -242,7 +209,9 @@ class EmbeddingSet:
         )
 
 
-def _split_filter(split: str) -> str:
-    if not split.replace("_", "").replace("-", "").isalnum():
-        raise BenchError(f"invalid split name {split!r}")
-    return f"split = '{split}'"
+def _array(rows: pa.Table | pa.RecordBatch, name: str) -> pa.Array:
+    """One contiguous Arrow array of a column (copies only a table split into several chunks)."""
+    column = rows.column(name)
+    if isinstance(column, pa.ChunkedArray):
+        return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return column

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from bench_audio import get_reader, list_readers, load_dataset_config
+from bench_cli.commands import query
 from bench_cli.console import StoreOption, console
 from bench_core import BenchError, list_configs
 from bench_encoders import load_backbone_config
@@ -18,6 +19,7 @@ from bench_store import TokenStore
 app = typer.Typer(
     help="List backbones, datasets, poolings, stored embedding sets or runs.", no_args_is_help=True
 )
+app.command("sets")(query.sets)
 
 
 @app.command()
@@ -77,44 +79,6 @@ def poolings() -> None:
             ", ".join(f"{k}={v}" for k, v in config.params.items()),
             config.search,
             config.description,
-        )
-    console.print(table)
-
-
-@app.command()
-def sets(store: StoreOption = None) -> None:
-    """Embedding sets in the store with their identity and size."""
-    token_store = TokenStore(store)
-    table = Table(
-        "embedding set",
-        "dataset",
-        "backbone",
-        "layers",
-        "dtype",
-        "clips",
-        "MB",
-        "weights",
-        title=f"store {token_store.uri}",
-    )
-    for emb in token_store.embedding_sets():
-        weights = emb.identity.get("weights", {})
-        imported = emb.identity.get("imported")
-        source = (
-            f"imported {imported['sha256'][:12]}"
-            if imported
-            else weights.get("sha256", "")[:12]
-            if weights.get("source") == "checkpoint"
-            else f"random seed {weights.get('seed')}"
-        )
-        table.add_row(
-            emb.name,
-            emb.info.dataset,
-            emb.info.backbone,
-            ",".join(map(str, emb.info.layers)),
-            str(emb.info.dtype),
-            str(emb.count()),
-            f"{emb.size_bytes() / 1e6:.1f}",
-            source,
         )
     console.print(table)
 
