@@ -14,7 +14,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import Ratio  # noqa: E402
+from common import Ratio
 
 
 def main(names: list[str]) -> int:
@@ -31,11 +31,19 @@ def main(names: list[str]) -> int:
     for module in modules:
         console.print(f"[bold]running {module}[/]")
         results.extend(importlib.import_module(module).run())
-    table = Table("benchmark", "ours", "baseline", "ratio", "goal", title="bench benchmarks (same-run ratios)")
+    table = Table(
+        "benchmark", "ours", "baseline", "ratio", "goal", title="bench benchmarks (same-run ratios)"
+    )
     for r in results:
         verdict = r.meets_goal()
         mark = "" if verdict is None else (" [green]met[/]" if verdict else " [red]missed[/]")
-        table.add_row(r.name, f"{r.value:.4g} {r.unit}", f"{r.baseline:.4g} {r.unit}", f"{r.ratio:.3f}", f"{r.goal}{mark}")
+        table.add_row(
+            r.name,
+            f"{r.value:.4g} {r.unit}",
+            f"{r.baseline:.4g} {r.unit}",
+            f"{r.ratio:.3f}",
+            f"{r.goal}{mark}",
+        )
     console.print(table)
     return 0
 

@@ -7,19 +7,22 @@ from bench_probes.config import (
     load_pooling_config,
     load_search_config,
 )
-from bench_probes.data import ProbeData, SplitArrays
+from bench_probes.data import Batch, ProbeData, SplitArrays, StoreSplit
 from bench_probes.heads import HEADS, PoolingHead, build_head
 from bench_probes.metrics import evaluate, macro_map
 from bench_probes.search import TuneOutcome, tune_pooling
-from bench_probes.trainer import TrainResult, TrainSettings, train_probe
+from bench_probes.trainer import ProbeSpec, TrainResult, TrainSettings, train_probe, train_probes
 
 __all__ = [
     "HEADS",
+    "Batch",
     "PoolingConfig",
     "PoolingHead",
     "ProbeData",
+    "ProbeSpec",
     "SearchConfig",
     "SplitArrays",
+    "StoreSplit",
     "TrainResult",
     "TrainSettings",
     "TuneOutcome",
@@ -30,5 +33,6 @@ __all__ = [
     "load_search_config",
     "macro_map",
     "train_probe",
+    "train_probes",
     "tune_pooling",
 ]

@@ -107,10 +107,16 @@ def arrow_schema(identity: dict[str, Any], info: SetInfo) -> pa.Schema:
 
 
 class EmbeddingSet:
-    """A handle on one embedding-set table. Writes go through `append` (single writer)."""
+    """A handle on one embedding-set table. Writes go through `append` (single writer).
 
-    def __init__(self, table: Any) -> None:
+    Opened through a `TokenStore`, a set knows its store URI and pickles as (URI, table name), so
+    it can travel to Ray workers, which reopen it (object-store credentials come from their
+    environment, as for any `TokenStore`).
+    """
+
+    def __init__(self, table: Any, store_uri: str | None = None) -> None:
         self.table = table
+        self.store_uri = store_uri
         metadata = table.schema.metadata or {}
         if IDENTITY_KEY not in metadata or INFO_KEY not in metadata:
             raise BenchError(
@@ -119,6 +125,11 @@ class EmbeddingSet:
         self.identity: dict[str, Any] = json.loads(metadata[IDENTITY_KEY])
         self.info = SetInfo.from_json(metadata[INFO_KEY])
         self._known_ids: set[str] | None = None
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        if self.store_uri is None:
+            raise TypeError(f"embedding set {self.name} was opened without its store URI")
+        return _reopen, (self.store_uri, self.name)
 
     @property
     def name(self) -> str:
@@ -130,6 +141,15 @@ class EmbeddingSet:
 
     def count(self, split: str | None = None) -> int:
         return self.table.count_rows(None if split is None else _split_filter(split))
+
+    def clip_ids(self, split: str) -> list[str]:
+        """Clip ids of one split (reads only the id column)."""
+        table = self.table.to_lance().to_table(columns=["clip_id"], filter=_split_filter(split))
+        return table.column("clip_id").to_pylist()
+
+    def fragment_ids(self) -> list[int]:
+        """Ids of the table's fragments (units a reader can visit in any order)."""
+        return [fragment.fragment_id for fragment in self.table.to_lance().get_fragments()]
 
     def existing_ids(self) -> set[str]:
         if self._known_ids is None:
@@ -197,12 +217,22 @@ class EmbeddingSet:
         return self._to_batch(table, self.layer_position(layer))
 
     def iter_batches(
-        self, split: str | None, batch_size: int, layer: int | None = None
+        self,
+        split: str | None,
+        batch_size: int,
+        layer: int | None = None,
+        fragments: Sequence[int] | None = None,
     ) -> Iterator[TokenBatch]:
-        """Stream padded batches without materialising the split (for sets larger than RAM)."""
+        """Stream padded batches without materialising the split (for sets larger than RAM).
+        `fragments` (ids from `fragment_ids`) restricts the scan to those fragments, read in the
+        order given: how a shuffling reader visits the table in a different order every epoch."""
         position = self.layer_position(layer)
-        scanner = self.table.to_lance().scanner(
-            filter=None if split is None else _split_filter(split), batch_size=batch_size
+        dataset = self.table.to_lance()
+        chosen = None if fragments is None else [dataset.get_fragment(i) for i in fragments]
+        scanner = dataset.scanner(
+            filter=None if split is None else _split_filter(split),
+            batch_size=batch_size,
+            fragments=chosen,
         )
         for record_batch in scanner.to_batches():
             if record_batch.num_rows:
@@ -240,6 +270,12 @@ class EmbeddingSet:
             for fragment in self.table.to_lance().get_fragments()
             for data_file in fragment.data_files()
         )
+
+
+def _reopen(store_uri: str, name: str) -> EmbeddingSet:
+    from bench_store.store import TokenStore
+
+    return TokenStore(store_uri).open_set(name)
 
 
 def _split_filter(split: str) -> str:

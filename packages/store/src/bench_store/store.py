@@ -58,7 +58,7 @@ class TokenStore:
     def open_set(self, name: str) -> EmbeddingSet:
         if name not in self._table_names():
             raise BenchError(f"no embedding set '{name}' in store {self.uri}")
-        return EmbeddingSet(self.db.open_table(name))
+        return EmbeddingSet(self.db.open_table(name), self.uri)
 
     def find_sets(
         self, dataset: str | None = None, backbone: str | None = None
@@ -85,7 +85,7 @@ class TokenStore:
         """The set for this identity: opened if it exists (to add missing clips), else created."""
         name = table_name(info.dataset, info.backbone, identity)
         table = self._open_or_create(name, arrow_schema(identity, info))
-        embedding_set = EmbeddingSet(table)
+        embedding_set = EmbeddingSet(table, self.uri)
         if embedding_set.identity != identity:
             raise BenchError(
                 f"table {name} holds a different identity (hash collision?); refusing to mix"
