@@ -53,7 +53,8 @@ def test_paper_grid_config() -> None:
 def test_tune_all_poolings_then_report_run_and_skip(tmp_path: Path) -> None:
     """The Python API for one pooling, then the CLI for all of them (skipping the one done)."""
     store = TokenStore(str(tmp_path / "db"))
-    embedding_set = write_toy_set(store, dataset="synthetic", backbone="eat")
+    # dim 64: every head's constraint holds (ep splits the width into 32 query groups)
+    embedding_set = write_toy_set(store, dataset="synthetic", backbone="eat", dim=64)
     poolings = list_poolings()
     snapshots: list[SearchProgress] = []
     search = load_search_config("default").with_budget(trials=2, epochs=1, final_seeds=2)

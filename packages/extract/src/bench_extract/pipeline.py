@@ -140,6 +140,9 @@ def decode_stage(encoder: AudioEncoder, data: Dataset, options: ExtractOptions) 
     )
 
 
+ACTOR_START_TIMEOUT_S = 900
+"""How long the encoder actors may take to start (a model load) before the run fails, saying the
+cluster lacks the resources for the requested pool."""
 DECODE_BATCHES_PER_TASK = 4
 MAX_INPUT_BLOCKS = 5000
 DECODE_TASK_MEMORY = 512 << 20
@@ -225,6 +228,9 @@ def build_pipeline(
     # that encoding starts soon and work spreads over the whole cluster
     per_block = DECODE_BATCHES_PER_TASK * options.batch_size
     blocks = max(1, min(-(-len(todo) // per_block), MAX_INPUT_BLOCKS))
+    # start encoding only once every encoder actor is up: otherwise the first actor ready (loading
+    # weights takes seconds) takes the whole queue of a short run and the other GPUs/nodes idle
+    ray.data.DataContext.get_current().wait_for_min_actors_s = ACTOR_START_TIMEOUT_S
     return (
         ray.data.from_items([c.to_record() for c in todo], override_num_blocks=blocks)
         .map_batches(

@@ -7,24 +7,27 @@ from bench_probes.config import (
     load_pooling_config,
     load_search_config,
 )
-from bench_probes.data import ProbeData, SplitArrays
+from bench_probes.data import Batch, ProbeData, SplitArrays, StoreSplit
 from bench_probes.heads import HEADS, PoolingHead, build_head
 from bench_probes.metrics import evaluate, macro_map
 from bench_probes.monitor import SearchProgress, TrialView
 from bench_probes.search import SearchInterrupted, TuneOutcome, stored_outcome, tune_pooling
 from bench_probes.shared import SharedTokens
-from bench_probes.trainer import TrainResult, TrainSettings, train_probe
+from bench_probes.trainer import ProbeSpec, TrainResult, TrainSettings, train_probe, train_probes
 
 __all__ = [
     "HEADS",
+    "Batch",
     "PoolingConfig",
     "PoolingHead",
     "ProbeData",
+    "ProbeSpec",
     "SearchConfig",
     "SearchInterrupted",
     "SearchProgress",
     "SharedTokens",
     "SplitArrays",
+    "StoreSplit",
     "TrainResult",
     "TrainSettings",
     "TrialView",
@@ -37,5 +40,6 @@ __all__ = [
     "macro_map",
     "stored_outcome",
     "train_probe",
+    "train_probes",
     "tune_pooling",
 ]

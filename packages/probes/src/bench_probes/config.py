@@ -11,11 +11,20 @@ from bench_core import Config, list_configs, load_named_config
 
 
 class PoolingConfig(Config):
+    """configs/poolings/<name>.yaml: a head with its parameters, and the search space to tune it.
+    `dataset_params` overrides parameters per dataset (e.g. proto's J = 10 on as20k)."""
+
     name: str
     head: str
     description: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
+    dataset_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     search: str = "default"
+
+    def for_dataset(self, dataset: str) -> PoolingConfig:
+        """This config with `params` resolved for `dataset`."""
+        override = self.dataset_params.get(dataset)
+        return self.model_copy(update={"params": {**self.params, **override}}) if override else self
 
 
 class Range(Config):
@@ -76,8 +85,10 @@ class SearchConfig(Config):
         return SearchConfig.model_validate({**self.model_dump(), **update})
 
 
-def load_pooling_config(name: str) -> PoolingConfig:
-    return load_named_config("poolings", name, PoolingConfig)
+def load_pooling_config(name: str, dataset: str | None = None) -> PoolingConfig:
+    """The pooling config `name`, with its parameters resolved for `dataset` when given."""
+    config = load_named_config("poolings", name, PoolingConfig)
+    return config if dataset is None else config.for_dataset(dataset)
 
 
 def load_search_config(name: str) -> SearchConfig:

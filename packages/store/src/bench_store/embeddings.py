@@ -45,10 +45,21 @@ class CommitOutcome:
 
 class EmbeddingSet:
     """A handle on one embedding-set table. Readers may be anywhere; `commit` (and `append`,
-    which writes and commits) must run in one process per set at a time."""
+    which writes and commits) must run in one process per set at a time.
 
-    def __init__(self, table: Any, storage_options: dict[str, str] | None = None) -> None:
+    Opened through a `TokenStore`, a set knows its store URI and pickles as (URI, table name,
+    storage options), so it can travel to Ray workers, which reopen it (the write tasks receive
+    the same storage options).
+    """
+
+    def __init__(
+        self,
+        table: Any,
+        store_uri: str | None = None,
+        storage_options: dict[str, str] | None = None,
+    ) -> None:
         self.table = table
+        self.store_uri = store_uri
         self.storage_options = storage_options
         metadata = table.schema.metadata or {}
         if IDENTITY_KEY not in metadata or INFO_KEY not in metadata:
@@ -60,6 +71,11 @@ class EmbeddingSet:
         self._known_ids: set[str] | None = None
         self._known_version = -1
 
+    def __reduce__(self) -> tuple[Any, tuple[str, str, dict[str, str] | None]]:
+        if self.store_uri is None:
+            raise TypeError(f"embedding set {self.name} was opened without its store URI")
+        return _reopen, (self.store_uri, self.name, self.storage_options)
+
     @property
     def name(self) -> str:
         return self.table.name
@@ -70,6 +86,15 @@ class EmbeddingSet:
 
     def count(self, split: str | None = None) -> int:
         return self.table.count_rows(None if split is None else split_filter(split))
+
+    def clip_ids(self, split: str) -> list[str]:
+        """Clip ids of one split (reads only the id column)."""
+        table = self.table.to_lance().to_table(columns=["clip_id"], filter=split_filter(split))
+        return table.column("clip_id").to_pylist()
+
+    def fragment_ids(self) -> list[int]:
+        """Ids of the table's fragments (units a reader can visit in any order)."""
+        return [fragment.fragment_id for fragment in self.table.to_lance().get_fragments()]
 
     def existing_ids(self) -> set[str]:
         """Clip ids stored now. Cached, and re-read when another process committed since."""
@@ -151,19 +176,29 @@ class EmbeddingSet:
         return self._to_batch(table, self.layer_position(layer))
 
     def iter_batches(
-        self, split: str | None, batch_size: int, layer: int | None = None
+        self,
+        split: str | None,
+        batch_size: int,
+        layer: int | None = None,
+        fragments: Sequence[int] | None = None,
     ) -> Iterator[TokenBatch]:
         """Stream padded batches without materialising the split (for sets larger than RAM).
 
         Memory is a few batches (Lance reads ahead). Throughput is bound by Lance's decode and by
         page faults on its fresh read buffers: with glibc, a process that streams for long can set
         MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456 before it starts, which
-        read 25 MB batches 1.4x to 2x faster here (tools/benchmarks/bench_storage.py)."""
+        read 25 MB batches 1.4x to 2x faster here (tools/benchmarks/bench_storage.py).
+
+        `fragments` (ids from `fragment_ids`) restricts the scan to those fragments, read in the
+        order given: how a shuffling reader visits the table in a different order every epoch."""
         position = self.layer_position(layer)
-        scanner = self.table.to_lance().scanner(
+        dataset = self.table.to_lance()
+        chosen = None if fragments is None else [dataset.get_fragment(i) for i in fragments]
+        scanner = dataset.scanner(
             columns=list(BATCH_COLUMNS),
             filter=None if split is None else split_filter(split),
             batch_size=batch_size,
+            fragments=chosen,
         )
         for record_batch in scanner.to_batches():
             if record_batch.num_rows:
@@ -215,3 +250,9 @@ def _array(rows: pa.Table | pa.RecordBatch, name: str) -> pa.Array:
     if isinstance(column, pa.ChunkedArray):
         return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
     return column
+
+
+def _reopen(store_uri: str, name: str, storage_options: dict[str, str] | None) -> EmbeddingSet:
+    from bench_store.store import TokenStore
+
+    return TokenStore(store_uri, storage_options).open_set(name)

@@ -82,7 +82,7 @@ class TokenStore:
     def open_set(self, name: str) -> EmbeddingSet:
         if name not in self._table_names():
             raise BenchError(f"no embedding set '{name}' in store {self.uri}")
-        return EmbeddingSet(self.db.open_table(name), self.storage_options)
+        return EmbeddingSet(self.db.open_table(name), self.uri, self.storage_options)
 
     def find_sets(
         self, dataset: str | None = None, backbone: str | None = None
@@ -109,7 +109,7 @@ class TokenStore:
         """The set for this identity: opened if it exists (to add missing clips), else created."""
         name = table_name(info.dataset, info.backbone, identity)
         table = self._open_or_create(name, arrow_schema(identity, info), TOKEN_FILE_VERSION)
-        return self._checked(EmbeddingSet(table, self.storage_options), identity)
+        return self._checked(EmbeddingSet(table, self.uri, self.storage_options), identity)
 
     def existing_set(self, identity: dict[str, Any], info: SetInfo) -> EmbeddingSet | None:
         """The set for this identity if one was created, without creating it (dry runs)."""

@@ -98,16 +98,26 @@ def train_command(
     experiment: Annotated[
         str, typer.Option(help="Experiment name the run is stored under.")
     ] = "default",
+    memory_budget: Annotated[
+        float | None,
+        typer.Option(
+            help="GiB of RAM the token arrays may use; splits that do not fit are streamed from "
+            "the store with read-ahead (default: half the available RAM; 0: stream everything)."
+        ),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Train one probe configuration and store the run."""
     token_store = TokenStore(store)
     embedding_set = token_store.latest_set(dataset, backbone)
-    config = load_pooling_config(pooling)
+    config = load_pooling_config(pooling, dataset)
     settings = TrainSettings(
         lr=lr, weight_decay=wd, epochs=epochs, batch_size=batch_size, seed=seed
     )
-    data = ProbeData.from_set(embedding_set, layer)
+    budget = None if memory_budget is None else int(memory_budget * 2**30)
+    data = ProbeData.from_set(embedding_set, layer, memory_budget=budget)
+    if data.streamed:
+        console.print(f"streaming from the store: {', '.join(data.streamed)}")
     result = train_probe(data, config.head, config.params, settings)
     record = make_run_record(
         "train",

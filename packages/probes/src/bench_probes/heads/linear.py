@@ -10,6 +10,7 @@ from bench_probes.heads.base import PoolingHead
 
 class LinearHead(PoolingHead):
     name = "linear"
+    reads_tokens = False
 
     def __init__(self, dim: int, num_classes: int, freq_tokens: int) -> None:
         super().__init__(dim, num_classes, freq_tokens)

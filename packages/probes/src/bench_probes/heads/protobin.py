@@ -4,6 +4,8 @@ K = J * C prototypes p~ in R^D are trained; each forward pass uses p = sign(p~) 
 sign(0) = +1 and a straight-through gradient (d p / d p~ = identity). Each prototype's cosine
 similarity to every valid token is max-pooled over (t, f), and Linear(K -> C) maps the K scores to
 class logits. Parameters: K*D + K*C + C. No orthogonality loss; the cls token is unused.
+Prototypes are excluded from weight decay unless `decay_prototypes` (the co-author's public code
+trains them without decay; decay would only pull the latent weights towards the sign flip point).
 
 Because every binary prototype has the same norm (sqrt(D)), a trained head can be stored as packed
 bits (1 bit per value, 32x smaller than fp32) and evaluated from them exactly.
@@ -17,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from bench_probes.heads.base import PoolingHead, token_mask
+from bench_probes.heads.similarity import max_cosine
 
 
 def binarize_ste(weights: Tensor) -> Tensor:
@@ -46,11 +49,10 @@ class ProtoBinHead(PoolingHead):
         return set() if self.decay_prototypes else {"prototypes"}
 
     def scores(self, tokens: Tensor, mask: Tensor, prototypes: Tensor) -> Tensor:
-        """Max over valid tokens of cos(prototype, token): (B, K)."""
-        z = F.normalize(tokens.flatten(1, 2), dim=-1)
-        sim = z @ F.normalize(prototypes, dim=-1).t()
-        sim = sim.masked_fill(~token_mask(tokens, mask)[:, :, None], float("-inf"))
-        return sim.amax(dim=1)
+        """Max over valid tokens of cos(prototype, token): (B, K). Each similarity depends on its
+        own token only and padded ones are overwritten before the max, so no zeroing is needed."""
+        units = F.normalize(tokens.flatten(1, 2), dim=-1)
+        return max_cosine(units, token_mask(tokens, mask), F.normalize(prototypes, dim=-1))
 
     def forward(self, tokens: Tensor, mask: Tensor, cls: Tensor) -> Tensor:
         return self.classifier(self.scores(tokens, mask, binarize_ste(self.prototypes)))
