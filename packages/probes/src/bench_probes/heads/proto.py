@@ -43,7 +43,11 @@ class ProtoHead(PoolingHead):
     def no_weight_decay(self) -> set[str]:
         return set() if self.decay_prototypes else {"prototypes"}
 
-    def forward(self, tokens: Tensor, mask: Tensor, cls: Tensor) -> Tensor:
+    def scores(self, tokens: Tensor, mask: Tensor, prototypes: Tensor) -> Tensor:
+        """Max over valid tokens of cos(prototype, token): (B, K). Each similarity depends on its
+        own token only and padded ones are overwritten before the max, so no zeroing is needed."""
         units = F.normalize(tokens.flatten(1, 2), dim=-1)
-        prototypes = F.normalize(self.prototypes, dim=-1)
-        return self.classifier(F.relu(max_cosine(units, token_mask(tokens, mask), prototypes)))
+        return max_cosine(units, token_mask(tokens, mask), F.normalize(prototypes, dim=-1))
+
+    def forward(self, tokens: Tensor, mask: Tensor, cls: Tensor) -> Tensor:
+        return self.classifier(F.relu(self.scores(tokens, mask, self.prototypes)))

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from bench_probes.heads.base import PoolingHead, token_mask
-from bench_probes.heads.similarity import max_cosine
+from bench_probes.heads.proto import ProtoHead
 
 
 def binarize_ste(weights: Tensor) -> Tensor:
@@ -28,31 +26,10 @@ def binarize_ste(weights: Tensor) -> Tensor:
     return weights + (hard - weights).detach()
 
 
-class ProtoBinHead(PoolingHead):
+class ProtoBinHead(ProtoHead):
+    """proto's parameters and scoring, with the prototypes binarised and no ReLU."""
+
     name = "protobin"
-
-    def __init__(
-        self,
-        dim: int,
-        num_classes: int,
-        freq_tokens: int,
-        prototypes_per_class: int = 20,
-        decay_prototypes: bool = False,
-    ) -> None:
-        super().__init__(dim, num_classes, freq_tokens)
-        self.num_prototypes = prototypes_per_class * num_classes
-        self.decay_prototypes = decay_prototypes
-        self.prototypes = nn.Parameter(torch.randn(self.num_prototypes, dim) * 0.02)
-        self.classifier = nn.Linear(self.num_prototypes, num_classes)
-
-    def no_weight_decay(self) -> set[str]:
-        return set() if self.decay_prototypes else {"prototypes"}
-
-    def scores(self, tokens: Tensor, mask: Tensor, prototypes: Tensor) -> Tensor:
-        """Max over valid tokens of cos(prototype, token): (B, K). Each similarity depends on its
-        own token only and padded ones are overwritten before the max, so no zeroing is needed."""
-        units = F.normalize(tokens.flatten(1, 2), dim=-1)
-        return max_cosine(units, token_mask(tokens, mask), F.normalize(prototypes, dim=-1))
 
     def forward(self, tokens: Tensor, mask: Tensor, cls: Tensor) -> Tensor:
         return self.classifier(self.scores(tokens, mask, binarize_ste(self.prototypes)))
