@@ -62,8 +62,8 @@ def test_report_tables_markdown_and_json(tmp_path: Path) -> None:
     shown = runner.invoke(app, ["report", "--store", store])
     assert shown.exit_code == 0, shown.output
     for title in (
-        "as20k — test map",
-        "general audio — mean test map",
+        "as20k — test mAP",
+        "general audio — mean test mAP",
         "bioacoustics",
         "wins",
         "ranks",

@@ -108,7 +108,7 @@ def test_tune_all_poolings_then_report_run_and_skip(tmp_path: Path) -> None:
     assert sorted(r["pooling"] for r in report["results"]) == poolings
     assert report["win_matrix"]["poolings"] == poolings
     shown = runner.invoke(app, ["report", "--store", store.uri]).output
-    assert "synthetic — test map" in shown and all(p in shown for p in poolings)
+    assert "synthetic — test mAP" in shown and all(p in shown for p in poolings)
 
     grid = tmp_path / "grid.yaml"
     grid.write_text(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import warnings
 
 import typer
 
@@ -39,7 +39,9 @@ app.add_typer(store.app, name="store")
 
 def main() -> None:
     """Entry point: user errors are printed as one clear message, without a traceback."""
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    # Ray starts its worker processes with fork+exec; lance warns on every fork that it is not
+    # fork-safe, which does not apply to exec'd workers and would bury the progress display
+    warnings.filterwarnings("ignore", message=r"lance(db)? .*fork")
     try:
         app()
     except BenchError as error:

@@ -18,6 +18,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bench_cli.report_sections import metric_label
 from bench_store import ResultSummary
 
 FIGURE_INCHES = (10.0, 5.0)
@@ -69,8 +70,10 @@ def heatmap(rows: Sequence[ResultSummary], path: Path) -> Path:
                 fontsize=8,
                 color="black" if means[i, j] > middle else "white",
             )
-    figure.colorbar(image, ax=axes, label=f"test {rows[0].metric} (%)")
-    axes.set_title(f"{rows[0].dataset}: test {rows[0].metric} (%), backbone x pooling")
+    figure.colorbar(image, ax=axes, label=f"test {metric_label(rows[0].metric)} (%)")
+    axes.set_title(
+        f"{rows[0].dataset}: test {metric_label(rows[0].metric)} (%), backbone x pooling"
+    )
     return _save(figure, path)
 
 
@@ -95,7 +98,7 @@ def bars(rows: Sequence[ResultSummary], path: Path) -> Path:
     top = np.nanmax(means + sds)
     axes.set_ylim(0, 1.3 * top if np.isfinite(top) and top > 0 else 1)  # room for the legend
     axes.set_xticks(positions, backbones)
-    axes.set_ylabel(f"test {rows[0].metric} (%)")
+    axes.set_ylabel(f"test {metric_label(rows[0].metric)} (%)")
     axes.set_title(f"{rows[0].dataset}: mean ± sd over seeds")
     axes.legend(ncols=min(len(poolings), 6), fontsize=8, loc="upper left")
     axes.grid(axis="y", alpha=0.3)

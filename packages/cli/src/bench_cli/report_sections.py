@@ -14,6 +14,14 @@ from rich.text import Text
 
 from bench_store import ResultSummary, group_means, rank_changes, win_matrix
 
+_METRIC_LABELS = {"map": "mAP", "accuracy": "accuracy"}
+
+
+def metric_label(metric: str) -> str:
+    """How a metric is written for people ("map" is the stored key of macro mAP)."""
+    return _METRIC_LABELS.get(metric, metric)
+
+
 RANK_BEFORE, RANK_AFTER = "linear", "protobin"
 
 
@@ -57,7 +65,7 @@ def dataset_sections(summaries: Sequence[ResultSummary]) -> list[Section]:
             )
         sections.append(
             Section(
-                f"{dataset} — test {rows[0].metric} (%), mean ± sd over seeds",
+                f"{dataset} — test {metric_label(rows[0].metric)} (%), mean ± sd over seeds",
                 ["backbone", *poolings],
                 table_rows,
             )
@@ -94,7 +102,7 @@ def group_sections(
             )
         sections.append(
             Section(
-                f"{group} — mean test {rows[0].metric} (%) over "
+                f"{group} — mean test {metric_label(rows[0].metric)} (%) over "
                 + (f"{size} datasets" if (size := rows[0].group_size) > 1 else "1 dataset"),
                 ["backbone", *poolings],
                 table_rows,

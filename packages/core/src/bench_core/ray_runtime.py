@@ -25,6 +25,9 @@ def ensure_ray(
         if address:
             ray.init(address=address, **common)
         else:
+            # a local runtime serves this process only: keep it on 127.0.0.1 (with this set to 0,
+            # Ray uses the loopback address instead of the machine's network address)
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
             ray.init(
                 num_cpus=num_cpus,
                 object_store_memory=object_store_memory,
