@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -34,6 +35,23 @@ StorageOptionsOption = Annotated[
         "--storage-option",
         help="KEY=VALUE passed to the store's object-store client (repeatable), e.g. "
         "aws_region=eu-west-1, aws_endpoint=http://minio:9000, allow_http=true.",
+    ),
+]
+CheckpointOption = Annotated[
+    Path | None,
+    typer.Option(help="Official checkpoint file; default: the backbone's env variable."),
+]
+RandomWeightsOption = Annotated[
+    bool,
+    typer.Option(
+        "--random-weights",
+        help="Use seeded random weights instead of a checkpoint (tests, smoke runs).",
+    ),
+]
+PresetOption = Annotated[
+    str,
+    typer.Option(
+        help="Architecture size preset: base (the official size), tiny (tests); EAT/SSLAM: large."
     ),
 ]
 AddressOption = Annotated[

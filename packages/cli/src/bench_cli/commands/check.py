@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from bench_cli.console import console
+from bench_cli.console import CheckpointOption, PresetOption, RandomWeightsOption, console
 from bench_encoders import create_encoder
 from bench_encoders.check import CheckReport, check_encoder
 
@@ -17,17 +16,9 @@ def check_backbone_command(
     name: Annotated[
         str, typer.Argument(help="Backbone name (bench ls backbones) or hf:<dir or id>.")
     ],
-    checkpoint: Annotated[
-        Path | None,
-        typer.Option(help="Official checkpoint file; default: the backbone's env variable."),
-    ] = None,
-    random_weights: Annotated[
-        bool,
-        typer.Option("--random-weights", help="Use seeded random weights instead of a checkpoint."),
-    ] = False,
-    preset: Annotated[
-        str, typer.Option(help="Architecture size preset (base, or tiny for quick checks).")
-    ] = "base",
+    checkpoint: CheckpointOption = None,
+    random_weights: RandomWeightsOption = False,
+    preset: PresetOption = "base",
     device: Annotated[
         str | None, typer.Option(help="cpu, cuda, cuda:1, ... (default: CUDA when present).")
     ] = None,

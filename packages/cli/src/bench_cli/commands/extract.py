@@ -10,7 +10,10 @@ from rich.table import Table
 
 from bench_cli.console import (
     AddressOption,
+    CheckpointOption,
+    PresetOption,
     ProgressTracker,
+    RandomWeightsOption,
     StorageOptionsOption,
     StoreOption,
     console,
@@ -24,17 +27,9 @@ from bench_store import TokenDType
 def extract_command(
     dataset: Annotated[str, typer.Option(help="Dataset config name (bench ls datasets).")],
     backbone: Annotated[str, typer.Option(help="Backbone name (bench ls backbones).")],
-    checkpoint: Annotated[
-        Path | None,
-        typer.Option(help="Official checkpoint file; default: the backbone's env variable."),
-    ] = None,
-    random_weights: Annotated[
-        bool,
-        typer.Option("--random-weights", help="Use seeded random weights (tests, smoke runs)."),
-    ] = False,
-    preset: Annotated[
-        str, typer.Option(help="Architecture size preset (base, or tiny for tests).")
-    ] = "base",
+    checkpoint: CheckpointOption = None,
+    random_weights: RandomWeightsOption = False,
+    preset: PresetOption = "base",
     seed: Annotated[int, typer.Option(help="Seed of random weights.")] = 0,
     layers: Annotated[
         list[int] | None,
