@@ -6,6 +6,8 @@ import pytest
 
 from bench_core import BenchError
 from bench_store import ClipTokens, RunRecord, SetInfo, TokenDType, TokenStore, summarize_runs
+from bench_store.query import iter_clips
+from bench_store.schema import is_blob_tokens
 from tests.store.toy import IDENTITY, INFO, clip
 
 
@@ -13,7 +15,7 @@ def test_schema_and_identity_metadata(tmp_path: Path) -> None:
     store = TokenStore(str(tmp_path / "db"))
     emb = store.create_or_open_set(IDENTITY, INFO)
     schema = emb.table.schema
-    assert schema.field("tokens").type.value_type.bit_width == 16  # fp16 by default
+    assert is_blob_tokens(schema.field("tokens")) and emb.info.dtype == TokenDType.FP16
     assert schema.field("cls").type.list_size == 4
     for column in ("clip_id", "split", "fold", "labels", "duration", "grid_t", "grid_f", "n_valid"):
         assert column in schema.names
@@ -91,7 +93,11 @@ def test_bf16_is_stored_as_rounded_bit_patterns_and_read_as_fp32(tmp_path: Path)
     emb = TokenStore(str(tmp_path / "db")).create_or_open_set({**IDENTITY, "dtype": "bf16"}, info)
     rows = [clip(i, 5) for i in range(3)]
     emb.append(rows)
-    assert emb.table.schema.field("tokens").type.value_type == "uint16"
+    stored = next(iter_clips(emb, columns=("clip_id", "tokens"))).column("tokens")
+    assert stored.type.value_type == "uint16"  # the bit patterns, as exported
+    np.testing.assert_array_equal(
+        stored[0].values.to_numpy(), TokenDType.BF16.to_storage(rows[0].tokens).reshape(-1)
+    )
     batch = emb.load()
     assert batch.tokens.dtype == np.float32
     np.testing.assert_allclose(batch.tokens[0], rows[0].tokens[0], rtol=2**-8, atol=1e-30)

@@ -233,9 +233,12 @@ class StoreSplit:
     def load(self) -> SplitArrays:
         """The whole split in RAM, rows in clip-id order (independent of how the table was
         written, so every probe sees the same arrays)."""
-        data = SplitArrays.concat(list(self.pieces()))
+        pieces = list(self.pieces())
+        data = SplitArrays.concat(pieces)
         order = np.argsort(np.array(data.clip_ids))
-        return data if np.array_equal(order, np.arange(len(order))) else data.subset(order)
+        if len(pieces) > 1 and np.array_equal(order, np.arange(len(order))):
+            return data
+        return data.subset(order)  # a lone piece may be a view of the store's files: copied
 
 
 Split = SplitArrays | StoreSplit

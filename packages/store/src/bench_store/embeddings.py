@@ -17,16 +17,19 @@ import pyarrow as pa
 from lance.fragment import FragmentMetadata
 
 from bench_core import BenchError
+from bench_store.blobs import BlobReader
 from bench_store.filters import split_filter
 from bench_store.fragments import FragmentWriter, PendingFragment
 from bench_store.identity import identity_hash
 from bench_store.schema import (
     IDENTITY_KEY,
     INFO_KEY,
+    TOKENS_FIELD,
     ClipTokens,
     SetInfo,
     TokenBatch,
     arrow_schema,
+    is_blob_tokens,
 )
 
 BATCH_COLUMNS = ("clip_id", "labels", "grid_t", "tokens", "cls")
@@ -65,6 +68,11 @@ class EmbeddingSet:
         if IDENTITY_KEY not in metadata or INFO_KEY not in metadata:
             raise BenchError(
                 f"table {table.name} is not a bench embedding set (no identity metadata)"
+            )
+        if not is_blob_tokens(table.schema.field(TOKENS_FIELD.name)):
+            raise BenchError(
+                f"table {table.name} stores tokens as {table.schema.field('tokens').type}, the "
+                "layout of an older bench; extract it again (a new table is created beside it)"
             )
         self.identity: dict[str, Any] = json.loads(metadata[IDENTITY_KEY])
         self.info = SetInfo.from_json(metadata[INFO_KEY])
@@ -168,12 +176,16 @@ class EmbeddingSet:
         return self.info.layers.index(layer)
 
     def load(self, split: str | None = None, layer: int | None = None) -> TokenBatch:
-        """All clips of `split` (all splits if None) as one padded batch, in clip_id order."""
-        table = self.table.to_lance().to_table(
-            filter=None if split is None else split_filter(split)
+        """All clips of `split` (all splits if None) as one padded batch, in clip_id order, in
+        memory of its own (no view of the store's files: it outlives the read)."""
+        dataset = self.table.to_lance()
+        table = dataset.to_table(
+            columns=list(BATCH_COLUMNS),
+            filter=None if split is None else split_filter(split),
+            with_row_address=True,
         )
         table = table.sort_by("clip_id")
-        return self._to_batch(table, self.layer_position(layer))
+        return self._to_batch(table, self.layer_position(layer), BlobReader(dataset), copy=True)
 
     def iter_batches(
         self,
@@ -184,47 +196,50 @@ class EmbeddingSet:
     ) -> Iterator[TokenBatch]:
         """Stream padded batches without materialising the split (for sets larger than RAM).
 
-        Memory is a few batches (Lance reads ahead). Throughput is bound by Lance's decode and by
-        page faults on its fresh read buffers: with glibc, a process that streams for long can set
-        MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456 before it starts, which
-        read 25 MB batches 1.4x to 2x faster here (tools/benchmarks/bench_storage.py).
+        Memory is a few batches' metadata: token bytes are views of the store's data files
+        (`blobs.BlobReader`), read from the page cache when touched.
 
         `fragments` (ids from `fragment_ids`) restricts the scan to those fragments, read in the
         order given: how a shuffling reader visits the table in a different order every epoch."""
         position = self.layer_position(layer)
         dataset = self.table.to_lance()
+        reader = BlobReader(dataset)
         chosen = None if fragments is None else [dataset.get_fragment(i) for i in fragments]
         scanner = dataset.scanner(
             columns=list(BATCH_COLUMNS),
             filter=None if split is None else split_filter(split),
             batch_size=batch_size,
             fragments=chosen,
+            with_row_address=True,
         )
         for record_batch in scanner.to_batches():
             if record_batch.num_rows:
-                yield self._to_batch(record_batch, position)
+                yield self._to_batch(record_batch, position, reader, copy=False)
 
-    def _to_batch(self, rows: pa.Table | pa.RecordBatch, position: int) -> TokenBatch:
+    def _to_batch(
+        self, rows: pa.Table | pa.RecordBatch, position: int, reader: BlobReader, copy: bool
+    ) -> TokenBatch:
         info = self.info
         n = rows.num_rows
         grid_t = _array(rows, "grid_t").to_numpy()
         f, d, n_layers = info.freq_tokens, info.embed_dim, len(info.layers)
         t_max = int(grid_t.max()) if n else 0
-        column = _array(rows, "tokens")
-        values = info.dtype.from_storage(column.values.to_numpy(zero_copy_only=False))
-        offsets = column.offsets.to_numpy()
-        if n and (grid_t == t_max).all():
-            # nothing to pad: a view of the read buffer (no copy: the reader's main cost)
-            block = values[offsets[0] : offsets[n]].reshape(n, n_layers, t_max, f, d)
-            tokens = block[:, position]
+        described = _array(rows, TOKENS_FIELD.name)
+        addresses = _array(rows, "_rowaddr").to_numpy()
+        block = reader.block(described, addresses) if n and (grid_t == t_max).all() else None
+        if block is not None:
+            # nothing to pad and rows side by side in one file: a view, nothing read yet
+            layers = info.dtype.decode(block).reshape(n, n_layers, t_max, f, d)
+            tokens = np.array(layers[:, position]) if copy else layers[:, position]
             mask = np.ones((n, t_max), dtype=bool)
         else:
             tokens = np.zeros((n, t_max, f, d), dtype=info.dtype.numpy_dtype)
             mask = np.zeros((n, t_max), dtype=bool)
-            for i in range(n):
+            for i, stored in enumerate(reader.rows(described, addresses)):
                 t = int(grid_t[i])
-                clip = values[offsets[i] : offsets[i + 1]].reshape(n_layers, t, f, d)
-                tokens[i, :t] = clip[position]
+                layer_bytes = stored.size // n_layers
+                own = stored[position * layer_bytes : (position + 1) * layer_bytes]
+                tokens[i, :t] = info.dtype.decode(own).reshape(t, f, d)
                 mask[i, :t] = True
         cls_all = np.asarray(_array(rows, "cls").flatten()).reshape(n, n_layers, d)
         return TokenBatch(

@@ -21,9 +21,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bench_core import BenchError
+from bench_store.blobs import BlobReader
 from bench_store.embeddings import EmbeddingSet
 from bench_store.filters import ids_filter, labels_filter, split_filter, sql_string
 from bench_store.maintenance import VECTOR_COLUMN, has_vector_index
+from bench_store.schema import TOKENS_FIELD
 from bench_store.store import TokenStore
 
 META_COLUMNS = ("clip_id", "split", "fold", "labels", "duration", "grid_t", "grid_f", "n_valid")
@@ -76,13 +78,28 @@ def iter_clips(
     columns: tuple[str, ...] | None = None,
     batch_size: int = 256,
 ) -> Iterator[pa.RecordBatch]:
-    """The selected clips as a stream of record batches (all columns unless `columns`)."""
-    scanner = embedding_set.table.to_lance().scanner(
+    """The selected clips as a stream of record batches (all columns unless `columns`). Tokens
+    come as one flat list of values per clip (`TokenDType.list_type`, (layers, T, F, D) in C
+    order; bf16 as its uint16 bit patterns), which any Arrow reader understands."""
+    dataset = embedding_set.table.to_lance()
+    with_tokens = columns is None or TOKENS_FIELD.name in columns
+    scanner = dataset.scanner(
         columns=None if columns is None else list(columns),
         filter=(query or ClipQuery()).where(embedding_set),
         batch_size=batch_size,
+        with_row_address=with_tokens,
     )
-    yield from scanner.to_batches()
+    if not with_tokens:
+        yield from scanner.to_batches()
+        return
+    reader = BlobReader(dataset)
+    dtype = embedding_set.info.dtype
+    for batch in scanner.to_batches():
+        index = batch.schema.get_field_index(TOKENS_FIELD.name)
+        addresses = batch.column("_rowaddr").to_numpy()
+        values = dtype.to_lists(reader.rows(batch.column(index), addresses))
+        batch = batch.set_column(index, pa.field(TOKENS_FIELD.name, dtype.list_type), values)
+        yield batch.drop_columns(["_rowaddr"])
 
 
 class ExportFormat(StrEnum):
@@ -101,10 +118,16 @@ def export_clips(
     """Write the selected rows to a Parquet or Arrow IPC file, streaming (the selection may be
     larger than RAM). The file's schema metadata keeps the set's identity and reading info, so
     an exported file says what its tokens are. Returns rows written."""
-    schema = embedding_set.table.schema
+    stored = embedding_set.table.schema
     columns = None if with_tokens else META_COLUMNS
-    if columns is not None:
-        schema = pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
+    fields = [
+        pa.field(TOKENS_FIELD.name, embedding_set.info.dtype.list_type)
+        if field.name == TOKENS_FIELD.name
+        else field
+        for field in stored
+        if columns is None or field.name in columns
+    ]
+    schema = pa.schema(fields, metadata=stored.metadata)
     rows = 0
     Writer = pq.ParquetWriter if file_format is ExportFormat.PARQUET else pa.ipc.new_file
     with Writer(str(path), schema) as writer:
