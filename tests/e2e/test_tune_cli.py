@@ -24,7 +24,7 @@ from bench_probes import (
     load_search_config,
     tune_pooling,
 )
-from bench_probes.grid import ExperimentConfig, load_experiment
+from bench_probes.grid import ExperimentConfig, load_experiment, run_grid
 from bench_store import TokenStore
 from tests.probes.toy_store import write_toy_set
 
@@ -204,3 +204,29 @@ def test_interrupted_search_resumes_without_redoing_finished_trials(
             assert record.created_at >= int(resumed_at)
     stored = store.runs(kind="trial")
     assert len(stored) == trials and before <= {r.run_id for r in stored}
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_tune_and_grid_use_the_poolings_parameters_for_the_dataset(
+    tmp_path: Path, bench_home: Path
+) -> None:
+    """proto keeps J = 10 prototypes per class on as20k (20 elsewhere), as the paper trains it."""
+    store = TokenStore(str(tmp_path / "db"))
+    write_toy_set(store, clips=60, dataset="as20k")
+    tuned = runner.invoke(
+        app,
+        [
+            *("tune", "--pooling", "proto", "--dataset", "as20k", "--backbone", "eat"),
+            *("--trials", "1", "--epochs", "1", "--seeds", "1", "--store", store.uri),
+        ],
+    )
+    assert tuned.exit_code == 0, tuned.output
+    grid = ExperimentConfig(
+        name="grid", datasets=["as20k"], backbones=["eat"], poolings=["proto"], trials=1, epochs=1
+    )
+    run_grid(grid.model_copy(update={"final_seeds": 1}), store, storage_dir=tmp_path / "tune")
+    for experiment in ("default", "grid"):
+        runs = store.runs(pooling="proto", experiment=experiment)
+        assert {r.kind for r in runs} == {"trial", "final"}
+        assert {r.hparams["prototypes_per_class"] for r in runs} == {10}
+    assert load_pooling_config("proto", "toy").params["prototypes_per_class"] == 20

@@ -104,8 +104,9 @@ def run_grid(
     on_progress: ProgressListener | None = None,
     on_outcome: Callable[[GridCell, TuneOutcome], None] | None = None,
 ) -> GridSummary:
-    """Run every search of the grid that is not stored yet; each embedding set is put into the
-    object store once for all its poolings (and only if one of them still needs training)."""
+    """Run every search of the grid that is not stored yet, each pooling with its parameters for
+    the dataset (proto's J = 10 on as20k); each embedding set is put into the object store once for
+    all its poolings (and only if one of them still needs training)."""
     search = load_search_config(config.search).with_budget(
         config.trials, config.epochs, config.final_seeds
     )
@@ -120,7 +121,7 @@ def run_grid(
                 summary.missing.append((dataset, backbone))
                 continue
             with SharedTokens(sets[0], config.layer) as tokens:
-                for pooling in poolings:
+                for pooling in (p.for_dataset(dataset) for p in poolings):
                     outcome = tune_pooling(
                         store,
                         sets[0],

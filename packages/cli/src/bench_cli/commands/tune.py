@@ -48,7 +48,7 @@ def tune_command(
     token_store = TokenStore(store)
     embedding_set = token_store.latest_set(dataset, backbone)
     names = list_poolings() if pooling == "all" else [pooling]
-    configs = [load_pooling_config(name) for name in names]
+    configs = [load_pooling_config(name, dataset) for name in names]
     for config in configs:
         require_implemented(config)
     with SharedTokens(embedding_set, layer) as tokens, SearchBoard() as board:
