@@ -3,13 +3,14 @@ tests/e2e/test_tune_cli.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bench_probes import SharedTokens, load_search_config
-from bench_probes.search import report_epochs
+from bench_probes.trial import report_epochs
 from bench_store import TokenStore
 from tests.probes.toy_store import write_toy_set
 
@@ -76,3 +77,68 @@ def test_concurrent_readers_map_one_copy_of_the_tokens(tmp_path: Path) -> None:
         assert token_bytes > 16 * 2**20
         assert not writeable  # a view of shared memory, not a private array
         assert grown < 0.1 * token_bytes
+
+
+def test_a_trial_process_imports_neither_lancedb_nor_optuna() -> None:
+    """Trial processes start afresh for every search; what they import is start-up every search
+    pays per slot, so the trainable's module keeps the driver's libraries out."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bench_probes.trial; "
+        "print(sorted(m for m in ('lancedb', 'lance', 'optuna', 'bench_store', "
+        "'bench_probes.search') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+class _Trial:
+    def __init__(self, trial_id: str, score: float) -> None:
+        self.trial_id, self.status = trial_id, "RUNNING"
+        self.config = {"lr": 1e-3, "weight_decay": 1e-4, "seed": 0}
+        self.last_result = {"valid_score": score, "epoch": 5}
+
+
+def test_finished_trials_are_stored_off_the_event_loop_and_all_flushed(tmp_path: Path) -> None:
+    """The monitor hands finished trials to a writer thread; leaving the search's block (also
+    when it raises, as an interrupted search does) waits until every one is stored, once."""
+    from bench_probes import load_pooling_config
+    from bench_probes.monitor import RunningSearch, SearchMonitor, running
+    from bench_probes.search import make_run_record
+    from bench_probes.trial import train_settings
+
+    store = TokenStore(str(tmp_path / "db"))
+    embedding_set = write_toy_set(store, clips=20, time_steps=4, freq=2, dim=8)
+    search = load_search_config("default")
+
+    def record(trial_id: str, config: dict, metrics: dict):  # type: ignore[no-untyped-def]
+        settings = train_settings(search, config["lr"], config["weight_decay"], config["seed"])
+        valid = {"score": metrics["valid_score"]}
+        run = make_run_record(
+            "trial",
+            "x",
+            embedding_set,
+            load_pooling_config("linear"),
+            settings,
+            valid,
+            None,
+            5,
+            1.0,
+        )
+        return dataclasses.replace(run, run_id=f"s/{trial_id}")
+
+    trials = [_Trial(f"t{i}", i / 10) for i in range(6)]
+    monitor = SearchMonitor("s")
+    watched = RunningSearch("s", "linear", embedding_set.name, 6, record, store, None)
+    with pytest.raises(KeyboardInterrupt), running(watched):
+        for trial in trials[:4]:
+            monitor.on_trial_complete(0, trials, trial)
+        raise KeyboardInterrupt
+    assert sorted(r.run_id for r in store.runs(kind="trial")) == [f"s/t{i}" for i in range(4)]
+    with running(watched):
+        for trial in trials:  # a resumed search may report a stored trial again
+            monitor.on_trial_complete(0, trials, trial)
+    stored = store.runs(kind="trial")
+    assert sorted(r.run_id for r in stored) == [f"s/t{i}" for i in range(6)]

@@ -1,11 +1,14 @@
 """Ray Tune search overhead and token sharing (`make bench BENCH=tune`).
 
-- tune overhead: the search's slot-seconds (wall time x concurrent trial slots) against the
-  seconds its trials spent training (measured inside each trial, report waits excluded), for the
-  paper's budget (50 trials, 30 epochs, ASHA) of a linear probe: the shortest trials, so the
-  worst case for scheduling overhead. 1.0 = every slot trained all the time. Also reported,
-  without a goal, for a tiny budget (8 trials x 6 epochs) where the fixed cost of starting the
-  trial actors (importing torch) dominates.
+- tune overhead: the search's slot-seconds (wall time of `tune_pooling`'s search, from building
+  the Tuner until it returns, x concurrent trial slots of 1 CPU each) against the wall-clock
+  seconds its trials spent training (measured inside each trial around the epochs, report waits
+  excluded), for the paper's budget (50 trials, 30 epochs, ASHA) of a linear probe: the shortest
+  trials, so the worst case for scheduling overhead. 1.0 = every slot trained all the time. The
+  search's slot-seconds include starting its trial processes (Tune starts them for every search;
+  their imports of torch and scikit-learn are most of the overhead), the per-trial resets and
+  report round trips, and the idle tail while the last trials finish. Also reported, without a
+  goal, for a tiny budget (8 trials x 6 epochs), where that start-up dominates.
 - trial private memory: how much private memory a reader process gains while it reads every
   token of the shared set, against the token bytes (a private copy would be >= 1.0).
 

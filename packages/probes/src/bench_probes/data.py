@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from bench_store import EmbeddingSet, TokenBatch
+if TYPE_CHECKING:  # a trial process imports no LanceDB unless it streams from the store
+    from bench_store import EmbeddingSet, TokenBatch
 
 VALID_FRACTION = 0.1
 LOAD_PEAK = 2.0

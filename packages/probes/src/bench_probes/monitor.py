@@ -4,14 +4,23 @@ finishes and hands snapshots of all trials to a progress listener (the CLI's liv
 Tune pickles its callbacks with the experiment, and a restored experiment brings back that pickled
 copy, so the callback holds only the search's name; the store and the listener live in this
 process's registry of running searches, out of every pickle.
+
+Callbacks run on Tune's event loop, which also answers every trial's report (a trial waits for
+that answer before it trains on) and starts the next trial: a LanceDB commit there (about 10 ms
+each) would stall every slot once per finished trial. Finished trials therefore go to a writer
+thread, which commits whatever has queued up in one write and is drained when the search ends,
+interrupted or not.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -73,11 +82,20 @@ class RunningSearch:
     record: TrialRecorder
     store: TokenStore
     on_progress: ProgressListener | None
+    _writer: _RunWriter | None = field(default=None, init=False, repr=False)
 
     def trial_finished(self, trial: Any) -> None:
         record = self.record(trial.trial_id, trial.config, trial.last_result)
         if record is not None:
-            self.store.add_runs([record])
+            if self._writer is None:
+                self._writer = _RunWriter(self.store)
+            self._writer.put(record)
+
+    def close(self) -> None:
+        """Wait until every finished trial is in the results table; raise what a write raised."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
 
     def show(self, trials: list[Any], ended: Any = None, status: str = "") -> None:
         """Publish a snapshot; `ended` is a trial Tune is ending (its callbacks run before it sets
@@ -98,17 +116,63 @@ class RunningSearch:
         self.on_progress(SearchProgress(self.pooling, self.embedding_set, self.total, views))
 
 
+class _RunWriter:
+    """A thread that stores trial records off Tune's event loop, several per commit when they
+    finish faster than a commit takes."""
+
+    def __init__(self, store: TokenStore) -> None:
+        self._store = store
+        self._queue: queue.SimpleQueue[RunRecord | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="bench-trial-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, record: RunRecord) -> None:
+        self._queue.put(record)
+
+    def _run(self) -> None:
+        done = False
+        while not done:
+            batch = [self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get())
+            done = batch[-1] is None
+            records = [r for r in batch if r is not None]
+            if records and self._error is None:
+                try:
+                    self._store.add_runs(records)
+                except Exception as error:  # raised again by close(), in the driver's thread
+                    self._error = error
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 _RUNNING: dict[str, RunningSearch] = {}
 
 
 @contextmanager
 def running(search: RunningSearch) -> Iterator[None]:
-    """Register `search` for its monitor while the block runs."""
+    """Register `search` for its monitor while the block runs; on the way out (Ctrl-C included)
+    the trials it finished are all stored."""
     _RUNNING[search.name] = search
+    failed = True
     try:
         yield
+        failed = False
     finally:
         del _RUNNING[search.name]
+        try:
+            search.close()
+        except Exception:
+            if not failed:
+                raise
+            # the block's own exception (e.g. the interruption) is the one to report; the
+            # search stores all its trials again when it completes
+            logging.getLogger(__name__).exception("storing finished trials failed")
 
 
 class SearchMonitor(Callback):

@@ -4,11 +4,17 @@ evaluated on the test split. Every trial and final run goes into the results tab
 
 What keeps the search cheap when probes are small (see `make bench`, benchmark `tune`):
 - tokens: one object-store copy per embedding set, mapped read-only by all trials (`shared.py`);
-- trial actors are reused (`reuse_actors`): a process imports torch and maps the tokens once and
-  then serves trial after trial;
+- small probes are packed onto few long-lived processes: trial actors are reused
+  (`reuse_actors`), so a process imports torch and maps the tokens once and then serves trial after
+  trial; what a search pays per trial is a reset and a few report round trips;
+- those processes start afresh for every search (Tune's actors end with it), and their imports are
+  most of a short search's overhead: the trainable lives in `trial.py`, which imports the trainer
+  and none of the driver's libraries (LanceDB, Optuna);
 - a trial reports only at ASHA's rungs and at its last epoch. Each report blocks the trial until
   the driver has handled it, so per-epoch reports cost a round trip per epoch; ASHA compares the
-  first result at or past each rung, so its decisions are the same.
+  first result at or past each rung, so its decisions are the same;
+- the driver's event loop, which answers those reports, stores no trial itself: finished trials
+  go to a writer thread (`monitor.py`).
 
 Resuming: a search lives in `<storage>/<name>`, where the name fingerprints the experiment, the
 embedding set, the pooling and the search config. An interrupted search is restored with
@@ -26,7 +32,6 @@ import os
 import re
 import statistics
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +41,6 @@ import numpy as np
 
 from bench_core import BenchError, ConfigError, bench_home, ensure_ray
 from bench_probes.config import PoolingConfig, SearchConfig
-from bench_probes.data import ProbeData
 from bench_probes.heads import HEADS
 from bench_probes.metrics import metric_name
 from bench_probes.monitor import (
@@ -48,10 +52,10 @@ from bench_probes.monitor import (
 )
 from bench_probes.samplers import SobolThenTPESampler
 from bench_probes.shared import SharedTokens, TokenHandle
-from bench_probes.trainer import TrainSettings, train_probe
+from bench_probes.trainer import TrainSettings
+from bench_probes.trial import CPUS_PER_TRIAL, final_run, train_settings, trainable
 from bench_store import EmbeddingSet, RunRecord, TokenStore, identity_hash
 
-CPUS_PER_TRIAL = 1
 EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
 """Experiment names become folder names and run-id prefixes: no separators, no spaces."""
 
@@ -126,84 +130,6 @@ def make_run_record(
     )
 
 
-def report_epochs(search: SearchConfig) -> frozenset[int]:
-    """Epochs after which a trial reports: ASHA's rungs (computed as ASHAScheduler does, so a
-    rung is never missed) and the last epoch."""
-    rungs = int(np.log(search.epochs / search.grace_epochs) / np.log(search.reduction_factor) + 1)
-    milestones = (search.grace_epochs * search.reduction_factor**k for k in range(rungs))
-    return frozenset({math.ceil(m) for m in milestones} | {search.epochs})
-
-
-def _settings(search: SearchConfig, lr: float, weight_decay: float, seed: int) -> TrainSettings:
-    return TrainSettings(
-        lr=lr,
-        weight_decay=weight_decay,
-        epochs=search.epochs,
-        batch_size=search.batch_size,
-        seed=seed,
-    )
-
-
-def _trial(
-    config: dict[str, Any], data: ProbeData, pooling: PoolingConfig, search: SearchConfig
-) -> None:
-    """One trial: train on train, score on valid (test is never touched while searching), report
-    the best validation metrics so far and the pure training time (report waits excluded)."""
-    import torch
-    from ray import tune
-
-    torch.set_num_threads(CPUS_PER_TRIAL)
-    milestones = report_epochs(search)
-    best: dict[str, float] = {}
-    clock = {"trained": 0.0, "since": time.perf_counter()}
-
-    def on_epoch(epoch: int, valid: dict[str, float]) -> None:
-        clock["trained"] += time.perf_counter() - clock["since"]
-        if not best or valid["score"] > best["score"]:
-            best.clear()
-            best.update(valid)
-        if epoch + 1 in milestones:
-            tune.report(
-                {
-                    **{f"valid_{k}": v for k, v in best.items()},
-                    "epoch": epoch + 1,
-                    "train_seconds": clock["trained"],
-                }
-            )
-        clock["since"] = time.perf_counter()
-
-    settings = _settings(search, config["lr"], config["weight_decay"], config["seed"])
-    train_probe(
-        dataclasses.replace(data, test=None),
-        pooling.head,
-        pooling.params,
-        settings,
-        on_epoch=on_epoch,
-    )
-
-
-def _trainable(
-    tokens: TokenHandle, pooling: PoolingConfig, search: SearchConfig
-) -> Callable[[dict[str, Any]], None]:
-    """The Tune trainable: it captures only the small token handle (not the arrays), so Tune's
-    pickled copies of it stay small and the data keeps a single owner."""
-
-    def trial(config: dict[str, Any]) -> None:
-        _trial(config, tokens.load(), pooling, search)
-
-    return trial
-
-
-def _final_run(
-    tokens: TokenHandle, pooling: PoolingConfig, settings: TrainSettings
-) -> tuple[dict[str, float], dict[str, float] | None, int, float]:
-    import torch
-
-    torch.set_num_threads(CPUS_PER_TRIAL)
-    result = train_probe(tokens.load(), pooling.head, pooling.params, settings)
-    return result.valid, result.test, result.epochs_run, result.seconds
-
-
 @dataclass(frozen=True)
 class _Search:
     """Everything that identifies one search and turns its results into records."""
@@ -236,7 +162,7 @@ class _Search:
         if TRIAL_METRIC not in metrics:
             return None
         valid = {k.removeprefix("valid_"): v for k, v in metrics.items() if k.startswith("valid_")}
-        settings = _settings(self.search, config["lr"], config["weight_decay"], config["seed"])
+        settings = train_settings(self.search, config["lr"], config["weight_decay"], config["seed"])
         record = make_run_record(
             "trial",
             self.experiment,
@@ -309,13 +235,13 @@ def _tuner(search: _Search, tokens: TokenHandle, storage: Path, slots: int) -> t
     from ray.tune.search.optuna import OptunaSearch
 
     config = search.search
-    trainable = tune.with_resources(
-        _trainable(tokens, search.pooling, config), {"cpu": CPUS_PER_TRIAL}
+    resourced = tune.with_resources(
+        trainable(tokens, search.pooling, config), {"cpu": CPUS_PER_TRIAL}
     )
     param_space = {"seed": search.seed}
     path = storage / search.name
     if tune.Tuner.can_restore(path):
-        return tune.Tuner.restore(str(path), trainable, param_space=param_space), True
+        return tune.Tuner.restore(str(path), resourced, param_space=param_space), True
     space = {
         "lr": FloatDistribution(config.lr.low, config.lr.high, log=config.lr.log),
         "weight_decay": FloatDistribution(
@@ -323,7 +249,7 @@ def _tuner(search: _Search, tokens: TokenHandle, storage: Path, slots: int) -> t
         ),
     }
     tuner = tune.Tuner(
-        trainable,
+        resourced,
         param_space=param_space,
         tune_config=tune.TuneConfig(
             metric=TRIAL_METRIC,
@@ -374,12 +300,12 @@ def _final_runs(search: _Search, tokens: TokenHandle, best: RunRecord) -> list[R
     import ray
 
     settings = [
-        _settings(
+        train_settings(
             search.search, best.hparams["lr"], best.hparams["weight_decay"], search.seed + 1000 + i
         )
         for i in range(search.search.final_seeds)
     ]
-    remote = ray.remote(num_cpus=CPUS_PER_TRIAL)(_final_run)
+    remote = ray.remote(num_cpus=CPUS_PER_TRIAL)(final_run)
     outputs = ray.get([remote.remote(tokens, search.pooling, s) for s in settings])
     return [
         search.final_record(s, valid, test, epochs, seconds)

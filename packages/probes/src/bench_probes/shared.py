@@ -15,10 +15,12 @@ the reference itself travels through Ray's own serialisation, so the copy is fre
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench_probes.data import ProbeData
-from bench_store import EmbeddingSet
+
+if TYPE_CHECKING:
+    from bench_store import EmbeddingSet
 
 
 def _holder_class() -> type:
