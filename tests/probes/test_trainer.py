@@ -162,3 +162,40 @@ def test_metrics() -> None:
     assert ml["f1"] == pytest.approx(1.0)
     nan = evaluate("multilabel", np.array([[1, 0]]), np.array([[np.nan, 0.5]]))
     assert np.isnan(nan["score"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_metrics_equal_scikit_learns_definitions_with_ties(seed: int) -> None:
+    from sklearn import metrics as sk
+
+    rng = np.random.default_rng(seed)
+    n, c = 60, 7
+    targets = (rng.random((n, c)) < 0.3).astype(np.float32)
+    targets[:, 0] = 0  # a class without positives: left out of the averages
+    targets[:, 1] = 1  # one without negatives: it has an AP but no AUROC
+    scores = np.round(rng.random((n, c)), 1)  # coarse scores: many ties
+    present, defined = slice(1, None), slice(2, None)
+    result = evaluate("multilabel", targets, scores)
+    assert result["map"] == pytest.approx(
+        sk.average_precision_score(targets[:, present], scores[:, present], average="macro")
+    )
+    assert result["auroc"] == pytest.approx(
+        sk.roc_auc_score(targets[:, defined], scores[:, defined], average="macro")
+    )
+    assert result["f1"] == pytest.approx(
+        sk.f1_score(targets, scores >= 0.5, average="macro", zero_division=0)
+    )
+    labels = rng.integers(0, c, n)
+    labels[labels == 3] = 4  # a class never true
+    probabilities = np.round(rng.random((n, c)), 1)
+    result = evaluate("multiclass", labels, probabilities)
+    predictions = probabilities.argmax(axis=1)
+    assert result["accuracy"] == pytest.approx(sk.accuracy_score(labels, predictions))
+    assert result["f1"] == pytest.approx(
+        sk.f1_score(labels, predictions, average="macro", zero_division=0)
+    )
+    present_classes = np.unique(labels)
+    one_hot = np.eye(c)[labels]
+    assert result["auroc"] == pytest.approx(
+        sk.roc_auc_score(one_hot[:, present_classes], probabilities[:, present_classes])
+    )
