@@ -141,17 +141,18 @@ def test_interrupted_search_resumes_without_redoing_finished_trials(
     tmp_path: Path, bench_home: Path
 ) -> None:
     """Ctrl-C (SIGINT) to a real `bench tune` process once trials are stored; the same search
-    resumed keeps those trials (their results predate the interruption) and runs only the rest."""
+    resumed keeps those trials (their results predate the interruption) and runs only the rest.
+    Enough trials (about 9 s of training on 2 CPUs) that the interruption lands mid-search."""
     import ray
 
     store = TokenStore(str(tmp_path / "db"))
-    embedding_set = write_toy_set(store, clips=300, time_steps=16, dim=32)
-    trials, epochs = 8, 12
+    embedding_set = write_toy_set(store, clips=600, time_steps=32, dim=64)
+    trials, epochs = 24, 20
     command = [
         str(Path(sys.executable).parent / "bench"),
         "tune",
         "--pooling",
-        "linear",
+        "mhca",
         "--dataset",
         "toy",
         "--backbone",
@@ -195,7 +196,7 @@ def test_interrupted_search_resumes_without_redoing_finished_trials(
 
     resumed_at = time.time()
     search = load_search_config("default").with_budget(trials, epochs, 2)
-    outcome = tune_pooling(store, embedding_set, load_pooling_config("linear"), search)
+    outcome = tune_pooling(store, embedding_set, load_pooling_config("mhca"), search)
     assert outcome.resumed and len(outcome.trials) == trials and len(outcome.finals) == 2
     for record in outcome.trials:
         if record.run_id in before:  # finished before the interruption: not trained again

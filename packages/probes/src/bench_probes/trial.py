@@ -1,7 +1,6 @@
 """What runs inside a trial process of the search: the Tune trainable and the final runs.
 
-Kept apart from `search.py` so that a trial process imports the trainer (torch, scikit-learn)
-and nothing the driver needs (LanceDB, Optuna, the monitor): every search starts its trial
+Kept apart from `search.py` so that a trial process imports the trainer (torch) and nothing the driver needs (LanceDB, Optuna, the monitor): every search starts its trial
 processes afresh, and their imports are most of a short search's overhead.
 """
 
@@ -49,8 +48,12 @@ def _trial(
     """One trial: train on train, score on valid (test is never touched while searching), report
     the best validation metrics so far and the pure training time (report waits excluded)."""
     import torch
+    import torch._dynamo  # see below
     from ray import tune
 
+    # torch.optim imports torch._dynamo at a process's first optimizer step (about a second:
+    # sympy and 800 modules); imported before the clock starts, it counts as the trial process's
+    # start-up, which it is, and not as the first trial's training.
     torch.set_num_threads(CPUS_PER_TRIAL)
     milestones = report_epochs(search)
     best: dict[str, float] = {}
