@@ -38,6 +38,7 @@ from bench_encoders.layers import (
     sincos_2d,
     token_key_mask,
 )
+from bench_encoders.vit import ViTConfig
 
 EAT_FBANK = FbankConfig(
     sample_rate=16000,
@@ -51,16 +52,11 @@ EAT_FBANK = FbankConfig(
 
 
 @dataclass(frozen=True)
-class EATConfig:
-    embed_dim: int = 768
-    depth: int = 12
-    num_heads: int = 12
-    mlp_ratio: float = 4.0
-    patch_size: int = 16
-    num_mel_bins: int = 128
+class EATConfig(ViTConfig):
+    """A ViT-B over 16x16 fbank patches like the others; its position table is longer than one
+    window (`max_time_patches`), as the official code sizes it."""
+
     max_time_patches: int = 768
-    window_frames: int = 1024
-    norm_eps: float = 1e-6
 
 
 EAT_PRESETS: dict[str, EATConfig] = {
@@ -76,7 +72,7 @@ class EATEncoder(AudioEncoder):
     def __init__(self, name: str, preset: str, config: EATConfig) -> None:
         super().__init__()
         self.config = config
-        freq = config.num_mel_bins // config.patch_size
+        freq = config.grid[1]
         self.info = EncoderInfo(
             name=name,
             arch="eat",
