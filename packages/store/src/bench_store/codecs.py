@@ -63,15 +63,13 @@ class TokenDType(StrEnum):
     def encode(self, token_maps: list[np.ndarray]) -> pa.LargeBinaryArray:
         """One run of stored bytes per clip (each map of any shape, flattened in C order), built
         with one concatenation and no per-clip Python bytes objects."""
-        flat = [
-            np.ascontiguousarray(self.to_storage(m), self.storage_dtype).reshape(-1)
-            for m in token_maps
-        ]
-        offsets = np.zeros(len(flat) + 1, dtype=np.int64)
-        np.cumsum([f.nbytes for f in flat], out=offsets[1:])
-        values = np.concatenate(flat) if flat else np.zeros(0, self.storage_dtype)
+        offsets, values = self._joined(
+            [np.ascontiguousarray(self.to_storage(m), self.storage_dtype) for m in token_maps]
+        )
         return pa.LargeBinaryArray.from_buffers(
-            pa.large_binary(), len(flat), [None, pa.py_buffer(offsets), pa.py_buffer(values)]
+            pa.large_binary(),
+            len(token_maps),
+            [None, pa.py_buffer(offsets * values.itemsize), pa.py_buffer(values)],
         )
 
     def decode(self, stored: np.ndarray) -> np.ndarray:
@@ -81,8 +79,17 @@ class TokenDType(StrEnum):
 
     def to_lists(self, clips: list[np.ndarray]) -> pa.LargeListArray:
         """Clips' stored bytes -> one list of values per clip (`list_type`)."""
-        values = [clip.view(self.storage_dtype) for clip in clips]
-        offsets = np.zeros(len(values) + 1, dtype=np.int64)
-        np.cumsum([len(v) for v in values], out=offsets[1:])
-        flat = np.concatenate(values) if values else np.zeros(0, self.storage_dtype)
-        return pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(flat))
+        offsets, values = self._joined([clip.view(self.storage_dtype) for clip in clips])
+        return pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(values))
+
+    def _joined(self, clips: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Clips' stored values (any shapes) as one flat array and int64 offsets, in values,
+        where clip i starts (one more offset than clips)."""
+        offsets = np.zeros(len(clips) + 1, dtype=np.int64)
+        np.cumsum([clip.size for clip in clips], out=offsets[1:])
+        values = (
+            np.concatenate([clip.reshape(-1) for clip in clips])
+            if clips
+            else np.zeros(0, self.storage_dtype)
+        )
+        return offsets, values
