@@ -5,13 +5,12 @@ import functools
 import pytest
 import torch
 import torchaudio
-from torchaudio.compliance import kaldi
 
 from bench_encoders import create_encoder, get_arch, list_backbones, load_backbone_config
 from bench_encoders.beats import BEATS_FBANK
 from bench_encoders.eat import EAT_FBANK
 from bench_encoders.frontends import FbankConfig, KaldiFbank, LogMelConfig, LogMelSpectrogram
-from tests.encoders.common import noise
+from tests.encoders.common import noise, official_fbank
 
 
 def batch(lengths: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -19,24 +18,6 @@ def batch(lengths: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     for i, n in enumerate(lengths):
         waves[i, :n] = noise(n / 16000, seed=i, scale=0.05 * (i + 1))
     return waves, torch.tensor(lengths)
-
-
-def official_fbank(wave: torch.Tensor, cfg: FbankConfig) -> torch.Tensor:
-    wave = wave * cfg.wave_scale
-    if cfg.subtract_wave_mean:
-        wave = wave - wave.mean()
-    fbank = kaldi.fbank(
-        wave[None],
-        htk_compat=cfg.htk_compat,
-        sample_frequency=cfg.sample_rate,
-        use_energy=False,
-        window_type=cfg.window,
-        num_mel_bins=cfg.num_mel_bins,
-        dither=0.0,
-        frame_length=cfg.frame_length_ms,
-        frame_shift=cfg.frame_shift_ms,
-    )
-    return (fbank - cfg.norm_mean) / (2 * cfg.norm_std)
 
 
 @functools.cache

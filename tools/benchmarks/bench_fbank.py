@@ -6,31 +6,25 @@ before: `torchaudio.compliance.kaldi.fbank` clip by clip, normalised into a padd
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import torch
 from common import Ratio, best_of
-from torchaudio.compliance import kaldi
 
 from bench_encoders.eat import EAT_FBANK
 from bench_encoders.frontends import KaldiFbank
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests/
+from tests.encoders.common import official_fbank
 
 
 def per_clip_loop(waves: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     cfg = EAT_FBANK
     out = waves.new_full((len(waves), cfg.num_frames(int(lengths.max())), cfg.num_mel_bins), 0.0)
     for i, n in enumerate(lengths.tolist()):
-        wave = waves[i, :n] - waves[i, :n].mean()
-        fbank = kaldi.fbank(
-            wave[None],
-            htk_compat=True,
-            sample_frequency=cfg.sample_rate,
-            use_energy=False,
-            window_type=cfg.window,
-            num_mel_bins=cfg.num_mel_bins,
-            dither=0.0,
-            frame_length=cfg.frame_length_ms,
-            frame_shift=cfg.frame_shift_ms,
-        )
-        out[i, : fbank.shape[0]] = (fbank - cfg.norm_mean) / (2 * cfg.norm_std)
+        fbank = official_fbank(waves[i, :n], cfg)
+        out[i, : fbank.shape[0]] = fbank
     return out
 
 
